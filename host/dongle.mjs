@@ -1,0 +1,233 @@
+// One dongle on this computer: the Jacdac hub, the DeviceScript VM running the firmware, and host
+// implementations of every service the firmware uses. This is both the `npm start` product mode and
+// the module the system tests import.
+import { EventEmitter } from "node:events"
+import fs from "node:fs"
+import path from "node:path"
+import crypto from "node:crypto"
+import { fileURLToPath } from "node:url"
+import { JacdacHub } from "./hub.mjs"
+import { startVm } from "./vm.mjs"
+import { jd } from "./services/jacdac.mjs"
+import { BmsSerialServer } from "./services/bms-serial.mjs"
+import { StreamSocketsServer } from "./services/stream-sockets.mjs"
+import { FileStoreServer } from "./services/file-store.mjs"
+import { AccessPointServer } from "./services/access-point.mjs"
+import { HostWifiServer } from "./services/wifi.mjs"
+import { StatusLedServer } from "./services/status-led.mjs"
+import { VirtualBms } from "./bms/virtual-bms.mjs"
+import { CaptureBms } from "./bms/capture.mjs"
+import { SerialPortBms } from "./bms/serial-port-bms.mjs"
+
+export const PROJECT_DIR = fileURLToPath(new URL("..", import.meta.url))
+export const DEFAULT_FIRMWARE = path.join(PROJECT_DIR, "built", "firmware.devs")
+const SERVICE_SPECS = path.join(PROJECT_DIR, ".devicescript", "services.json")
+const MAX_CONSOLE_LINES = 5000
+
+export class DongleError extends Error {}
+
+function loadSpecs() {
+    try {
+        jd.loadServiceSpecifications(JSON.parse(fs.readFileSync(SERVICE_SPECS, "utf8")))
+    } catch {
+        // specs only give names to packets in traces; the servers work without them
+    }
+}
+
+function deviceIdFor(stateDir) {
+    const file = path.join(stateDir, "device-id")
+    try {
+        const id = fs.readFileSync(file, "utf8").trim()
+        if (/^[0-9a-f]{16}$/.test(id)) return id
+    } catch {}
+    const id = crypto.randomBytes(8).toString("hex")
+    fs.writeFileSync(file, id + "\n")
+    return id
+}
+
+async function openBms(o) {
+    if (o.bmsPort) return SerialPortBms.open(o.bmsPort)
+    if (o.bmsCapture) {
+        try {
+            return new CaptureBms(o.bmsCapture)
+        } catch (e) {
+            throw new DongleError(e.message)
+        }
+    }
+    try {
+        return new VirtualBms(o.bms ?? {})
+    } catch (e) {
+        throw new DongleError(`virtual BMS: ${e.message}`)
+    }
+}
+
+export class Dongle extends EventEmitter {
+    /**
+     * Starts a dongle. Options:
+     * - firmware: the .devs image (default built/firmware.devs)
+     * - state: folder for the flash and the device id (default ./.dongle)
+     * - sd: the SD card folder (default ./sdcard); noSd: no card; sdCapacityBytes: pretend card size
+     * - bmsPort: a real serial port; bmsCapture: a capture file; bms: virtual BMS options
+     * - portMap: {programPort: hostPort}; listenAddress (default 127.0.0.1)
+     * - echo: print console lines on stdout; log: host messages (default: stderr)
+     */
+    static async start(options = {}) {
+        const d = new Dongle(options)
+        try {
+            await d.boot()
+        } catch (e) {
+            await d.stop()
+            throw e
+        }
+        return d
+    }
+
+    constructor(o) {
+        super()
+        this.options = o
+        this.firmware = path.resolve(o.firmware ?? DEFAULT_FIRMWARE)
+        this.stateDir = path.resolve(o.state ?? ".dongle")
+        this.log = o.log ?? (msg => process.stderr.write(`[host] ${msg}\n`))
+        this.lines = []
+        this.lineBase = 0 // index of lines[0] in the whole console history
+        this.boots = 0
+        this.stopped = false
+    }
+
+    async boot() {
+        if (!fs.existsSync(this.firmware))
+            throw new DongleError(`firmware image ${this.firmware} not found: run "npm run build" first`)
+        fs.mkdirSync(this.stateDir, { recursive: true })
+        this.deviceId = this.options.deviceId ?? deviceIdFor(this.stateDir)
+        this.bms = await openBms(this.options)
+        loadSpecs()
+
+        this.hub = new JacdacHub()
+        const hubPort = await this.hub.start()
+        this.bus = new jd.JDBus([jd.createNodeSocketTransport(hubPort, "127.0.0.1")], {
+            client: false,
+            disableRoleManager: true,
+        })
+        const address = this.options.listenAddress ?? "127.0.0.1"
+        this.serial = new BmsSerialServer(this.bms)
+        this.sockets = new StreamSocketsServer({ portMap: this.options.portMap ?? {}, listenAddress: address, log: this.log })
+        this.sdCard = new FileStoreServer({
+            root: this.options.sd ?? "sdcard",
+            present: !this.options.noSd,
+            capacityBytes: this.options.sdCapacityBytes ?? 0,
+        })
+        this.accessPoint = new AccessPointServer({ address, log: this.log })
+        this.wifi = new HostWifiServer({ address, onLink: up => this.accessPoint.setStationConnected(up) })
+        this.led = new StatusLedServer({ render: this.options.renderLed ?? (() => {}) })
+        this.bootButton = new jd.ButtonServer("boot")
+        this.clock = new jd.RealTimeClockServer()
+        const services = [this.serial, this.sockets, this.sdCard, this.accessPoint, this.wifi, this.led, this.bootButton, this.clock]
+        jd.addServiceProvider(this.bus, { name: "smartbms-host", serviceClasses: services.map(s => s.serviceClass), services: () => services })
+        await this.bus.connect(true)
+        this.hubPort = hubPort
+        this.startVm()
+    }
+
+    startVm() {
+        this.boots++
+        const boot = this.boots
+        this.vm = startVm({
+            image: this.firmware,
+            stateDir: this.stateDir,
+            hubPort: this.hubPort,
+            deviceId: this.deviceId,
+            onConsole: line => this.consoleLine(line),
+            onExit: (code, signal) => {
+                if (!this.stopped && boot === this.boots && signal !== "SIGKILL")
+                    this.log(`the DeviceScript VM stopped (exit code ${code}); press reset (r) to restart it`)
+            },
+        })
+    }
+
+    consoleLine(line) {
+        this.lines.push(line)
+        if (this.lines.length > MAX_CONSOLE_LINES) {
+            this.lines.shift()
+            this.lineBase++
+        }
+        if (this.options.echo) process.stdout.write(line + "\n")
+        this.emit("console", line)
+    }
+
+    /** Position in the console history, for waitForLine({ since }). */
+    mark() {
+        return this.lineBase + this.lines.length
+    }
+
+    /** Console lines from `since` on. */
+    linesSince(since = 0) {
+        return this.lines.slice(Math.max(0, since - this.lineBase))
+    }
+
+    /** Waits for a console line matching `pattern` (from `since`, default: from the start). */
+    waitForLine(pattern, { since = 0, timeoutMs = 15000 } = {}) {
+        const re = typeof pattern === "string" ? new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")) : pattern
+        const found = this.linesSince(since).find(l => re.test(l))
+        if (found !== undefined) return Promise.resolve(found)
+        return new Promise((resolve, reject) => {
+            const onLine = line => {
+                if (!re.test(line)) return
+                cleanup()
+                resolve(line)
+            }
+            const timer = setTimeout(() => {
+                cleanup()
+                reject(new Error(`no console line matching ${re} within ${timeoutMs} ms; last lines:\n  ${this.lines.slice(-15).join("\n  ")}`))
+            }, timeoutMs)
+            const cleanup = () => {
+                clearTimeout(timer)
+                this.removeListener("console", onLine)
+            }
+            this.on("console", onLine)
+        })
+    }
+
+    /** Waits until the firmware listens on a program port; returns the host port serving it. */
+    async waitForPort(programPort, timeoutMs = 15000) {
+        const deadline = Date.now() + timeoutMs
+        while (Date.now() < deadline) {
+            const p = this.sockets.hostPort(programPort)
+            if (p) return p
+            await new Promise(r => setTimeout(r, 50))
+        }
+        throw new Error(`the firmware did not listen on port ${programPort} within ${timeoutMs} ms`)
+    }
+
+    /** The reset (EN) button: the chip restarts, flash survives, the BMS and the card are untouched. */
+    async reset() {
+        this.log("reset button pressed")
+        await this.vm?.kill()
+        this.sockets.closeAll()
+        this.accessPoint.resetForBoot()
+        this.led.resetForBoot()
+        this.emit("reset")
+        this.startVm()
+    }
+
+    /** The BOOT button (GPIO9), pressed for `ms`. */
+    async pressBoot(ms = 100) {
+        this.bootButton.down()
+        await new Promise(r => setTimeout(r, ms))
+        this.bootButton.up()
+    }
+
+    async stop() {
+        if (this.stopped) return
+        this.stopped = true
+        await this.vm?.kill()
+        this.sockets?.dispose()
+        this.bms?.close()
+        try {
+            await this.bus?.disconnect()
+            this.bus?.stop?.()
+        } catch {}
+        await this.hub?.close()
+    }
+}
+
+export const startDongle = options => Dongle.start(options)

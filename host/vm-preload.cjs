@@ -1,0 +1,9 @@
+// Loaded into the DeviceScript VM process: its --tcp transport always dials 127.0.0.1:8082; send it
+// to this dongle's private hub instead, so that several dongles (and tests) run side by side.
+const net = require("net")
+const hubPort = parseInt(process.env.SMARTBMS_HUB_PORT, 10)
+const createConnection = net.createConnection
+net.createConnection = function (...args) {
+    if (args[0] === 8082 && hubPort) args[0] = hubPort
+    return createConnection.apply(this, args)
+}

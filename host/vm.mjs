@@ -1,0 +1,48 @@
+// The DeviceScript VM (WASM) of one dongle, as a child process: it joins the dongle's hub, runs the
+// firmware image and keeps its flash (program and settings) in STATE/.devicescript/flash/sim.bin.
+// Restarting this process is exactly what the EN button does to the chip.
+import { spawn } from "node:child_process"
+import { createRequire } from "node:module"
+import { fileURLToPath } from "node:url"
+import path from "node:path"
+import readline from "node:readline"
+
+const require = createRequire(import.meta.url)
+const CLI = require.resolve("@devicescript/cli/built/devicescript-cli.cjs")
+const PRELOAD = fileURLToPath(new URL("./vm-preload.cjs", import.meta.url))
+const NOISE = /^(using devs:|connected to |self-deployed |disconnect)/
+
+/**
+ * @param {object} o
+ * @param {string} o.image the firmware (.devs)
+ * @param {string} o.stateDir flash lives here
+ * @param {number} o.hubPort
+ * @param {string} o.deviceId 16 hex digits
+ * @param {(line:string)=>void} o.onConsole one line of the dongle's console
+ * @param {(code:number|null, signal:string|null)=>void} o.onExit
+ */
+export function startVm({ image, stateDir, hubPort, deviceId, onConsole, onExit }) {
+    const child = spawn(
+        process.execPath,
+        ["-r", PRELOAD, CLI, "--no-colors", "--quiet", "run", path.resolve(image), "--tcp", "--device-id", deviceId],
+        { cwd: stateDir, env: { ...process.env, SMARTBMS_HUB_PORT: String(hubPort) }, stdio: ["ignore", "pipe", "pipe"] },
+    )
+    const onLine = line => {
+        line = line.replace(/\x1B\[[0-9;]*m/g, "")
+        const m = /^(?:WASM|VM|DEV)> (.*)$/.exec(line)
+        if (m) onConsole(m[1])
+        else if (line.trim() && !NOISE.test(line)) onConsole(line)
+    }
+    readline.createInterface({ input: child.stdout }).on("line", onLine)
+    readline.createInterface({ input: child.stderr }).on("line", onLine)
+    child.on("exit", (code, signal) => onExit?.(code, signal))
+    return {
+        child,
+        async kill() {
+            if (child.exitCode !== null || child.signalCode !== null) return
+            const exited = new Promise(resolve => child.once("exit", resolve))
+            child.kill("SIGKILL") // a reset or power loss gives the program no chance to tidy up
+            await exited
+        },
+    }
+}

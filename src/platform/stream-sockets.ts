@@ -1,0 +1,549 @@
+// Client of services/streamsockets.md: TCP listeners and connections and UDP endpoints, several at
+// once, with in-order delivery, acknowledged writes and back-pressure. Same code on the dongle
+// (native service) and on the host runtime (Node sockets).
+import * as ds from "@devicescript/core"
+
+/** Largest payload of one write or data packet. */
+export const MAX_DATA = 233
+const OPEN_TIMEOUT_MS = 15000
+const RETRANSMIT_MS = 2000
+const MAX_RETRANSMITS = 5
+const MAX_QUEUED_DATAGRAMS = 16
+const FIRST_CLIENT_ID = 1
+const LAST_CLIENT_ID = 127
+
+const CMD_LISTEN = 0x80
+const CMD_CONNECT = 0x81
+const CMD_UDP_BIND = 0x82
+const CMD_WRITE = 0x83
+const CMD_SEND_TO = 0x84
+const CMD_ACK = 0x85
+const CMD_CLOSE = 0x86
+const CMD_RESET_ALL = 0x87
+const REP_OPENED = 0x90
+const REP_ACCEPTED = 0x91
+const REP_DATA = 0x92
+const REP_DATAGRAM = 0x93
+const REP_WRITTEN = 0x94
+const REP_CLOSED = 0x95
+
+export const SOCKET_ERROR_NAMES = [
+    "none", "refused", "unreachable", "timeout", "address_in_use", "permission_denied", "reset",
+    "too_many_sockets", "bad_socket", "data_lost", "bad_argument", "io_error",
+]
+export const ERROR_TIMEOUT = 3
+export const ERROR_DATA_LOST = 9
+
+/** A socket failed: `code` is a SocketError of the contract, `message` says why. */
+export class SocketFailure extends Error {
+    code: number
+    constructor(code: number, message: string) {
+        super(`${SOCKET_ERROR_NAMES[code] || "error " + code}: ${message}`)
+        this.code = code
+    }
+}
+
+/** True when sequence number a comes before b (16-bit, wrapping). */
+export function seqBefore(a: number, b: number) {
+    const d = (b - a) & 0xffff
+    return d !== 0 && d < 0x8000
+}
+
+export function formatAddress(b: Buffer, offset: number) {
+    return `${b[offset]}.${b[offset + 1]}.${b[offset + 2]}.${b[offset + 3]}`
+}
+
+/** "192.168.1.5" → 4 bytes; throws on anything else. */
+export function parseAddress(address: string) {
+    const parts = address.split(".")
+    const r = Buffer.alloc(4)
+    if (parts.length !== 4) throw new Error(`not an IPv4 address: ${address}`)
+    for (let i = 0; i < 4; i++) {
+        const n = parseInt(parts[i])
+        if (!(n >= 0 && n <= 255)) throw new Error(`not an IPv4 address: ${address}`)
+        r[i] = n
+    }
+    return r
+}
+
+interface Endpoint {
+    id: number
+    onOpened(address: string, port: number): void
+    onClosed(code: number, message: string): void
+}
+
+let role: ds.StreamSockets = null
+let ready = false
+const endpoints: Endpoint[] = []
+let nextId = FIRST_CLIENT_ID
+
+async function service() {
+    if (!role) {
+        role = new ds.StreamSockets()
+        role.report().subscribe(onReport)
+    }
+    const deadline = ds.millis() + OPEN_TIMEOUT_MS
+    while (!role.isBound) {
+        if (ds.millis() > deadline) throw new SocketFailure(ERROR_TIMEOUT, "no stream socket service")
+        await ds.sleep(20)
+    }
+    if (!ready) {
+        ready = true
+        // nothing opened by an earlier run of the program survives
+        await role.sendCommand(CMD_RESET_ALL)
+    }
+    return role
+}
+
+function allocateId() {
+    for (let n = 0; n < LAST_CLIENT_ID; n++) {
+        const id = nextId
+        nextId = nextId >= LAST_CLIENT_ID ? FIRST_CLIENT_ID : nextId + 1
+        if (!endpoints[id]) return id
+    }
+    throw new SocketFailure(7, "all socket numbers in use")
+}
+
+async function send(code: number, payload: Buffer) {
+    const r = await service()
+    await r.sendCommand(code, payload)
+}
+
+async function onReport(pkt: ds.Packet) {
+    if (!pkt.isReport) return
+    const p = pkt.payload
+    switch (pkt.serviceCommand) {
+        case REP_OPENED: {
+            const ep = endpoints[p[6]]
+            if (ep) ep.onOpened(formatAddress(p, 0), p.getAt(4, "u16"))
+            break
+        }
+        case REP_ACCEPTED: {
+            const listener = endpoints[p[6]] as TcpListener
+            const id = p[7]
+            if (listener instanceof TcpListener) listener.onAccepted(new TcpConnection(id, formatAddress(p, 0), p.getAt(4, "u16")))
+            else await send(CMD_CLOSE, Buffer.from([id]))
+            break
+        }
+        case REP_DATA: {
+            const conn = endpoints[p[2]] as TcpConnection
+            if (conn instanceof TcpConnection) await conn.onData(p.getAt(0, "u16"), p.slice(3))
+            break
+        }
+        case REP_DATAGRAM: {
+            const udp = endpoints[p[6]] as UdpEndpoint
+            if (udp instanceof UdpEndpoint) udp.onDatagram(formatAddress(p, 0), p.getAt(4, "u16"), p[7] !== 0, p.slice(8))
+            break
+        }
+        case REP_WRITTEN: {
+            const ep = endpoints[p[2]] as any
+            if (ep && ep.onWritten) ep.onWritten(p.getAt(0, "u16"), p[3])
+            break
+        }
+        case REP_CLOSED: {
+            const ep = endpoints[p[2]]
+            if (ep) {
+                endpoints[p[2]] = undefined
+                ep.onClosed(p.getAt(0, "u16"), p.slice(3).toString())
+            }
+            break
+        }
+    }
+}
+
+/** Sends numbered packets and keeps them until the server acknowledges them (`written`). */
+class Sender {
+    private seq = 0
+    private credit = 4
+    private unacked: { seq: number; packet: Buffer }[] = []
+    private lastProgress = 0
+    failure: SocketFailure = null
+    readonly progress = ds.emitter<number>()
+
+    constructor(private code: number) {}
+
+    /** Waits for room, then sends one packet; `header` is what precedes seq/socket/data in the command. */
+    async push(makePacket: (seq: number) => Buffer) {
+        let retries = 0
+        this.lastProgress = ds.millis()
+        while (this.unacked.length >= Math.max(1, this.credit)) {
+            if (this.failure) throw this.failure
+            const v = await ds.wait(this.progress, RETRANSMIT_MS)
+            if (v === undefined && ds.millis() - this.lastProgress >= RETRANSMIT_MS) {
+                if (++retries > MAX_RETRANSMITS) throw new SocketFailure(ERROR_TIMEOUT, "writes not acknowledged")
+                for (const u of this.unacked) await send(this.code, u.packet)
+                this.lastProgress = ds.millis()
+            }
+        }
+        if (this.failure) throw this.failure
+        const packet = makePacket(this.seq)
+        this.unacked.push({ seq: this.seq, packet })
+        this.seq = (this.seq + 1) & 0xffff
+        await send(this.code, packet)
+    }
+
+    /** Waits until every packet is acknowledged (or the socket failed). */
+    async flush(timeoutMs: number) {
+        const deadline = ds.millis() + timeoutMs
+        while (this.unacked.length && !this.failure && ds.millis() < deadline) await ds.wait(this.progress, 100)
+    }
+
+    acknowledged(seq: number, credit: number) {
+        this.unacked = this.unacked.filter(u => seqBefore(seq, u.seq))
+        this.credit = credit
+        this.lastProgress = ds.millis()
+        this.progress.emit(1)
+    }
+
+    fail(f: SocketFailure) {
+        this.failure = f
+        this.progress.emit(1)
+    }
+}
+
+function writePacket(id: number, buf: Buffer, start: number, end: number) {
+    return (seq: number) => {
+        const b = Buffer.alloc(3 + end - start)
+        b.setAt(0, "u16", seq)
+        b[2] = id
+        b.blitAt(3, buf, start, end - start)
+        return b
+    }
+}
+
+/** A TCP connection (accepted by a listener, or made with `connect`). */
+export class TcpConnection implements Endpoint {
+    private rx: { seq: number; data: Buffer }[] = []
+    private leftover: Buffer = null
+    private rxExpected = 0
+    private closed = false
+    private failure: SocketFailure = null
+    private opened = false
+    private readonly changed = ds.emitter<number>()
+    private readonly sender = new Sender(CMD_WRITE)
+
+    constructor(public readonly id: number, public remoteAddress: string, public remotePort: number) {
+        endpoints[id] = this
+        this.opened = id >= 128
+    }
+
+    isOpen() {
+        return this.opened && !this.closed
+    }
+
+    onOpened(address: string, port: number) {
+        this.remoteAddress = address
+        this.remotePort = port
+        this.opened = true
+        this.changed.emit(1)
+    }
+
+    async onData(seq: number, data: Buffer) {
+        if (seq === this.rxExpected) {
+            this.rx.push({ seq, data })
+            this.rxExpected = (seq + 1) & 0xffff
+        } else if (seqBefore(seq, this.rxExpected)) {
+            // a retransmission of something we have: acknowledge what was consumed, drop it
+            if (!this.rx.length) await this.ack((this.rxExpected - 1) & 0xffff)
+            return
+        } else {
+            this.onClosed(ERROR_DATA_LOST, `data ${seq} arrived, ${this.rxExpected} expected`)
+            endpoints[this.id] = undefined
+            await send(CMD_CLOSE, Buffer.from([this.id]))
+        }
+        this.changed.emit(1)
+    }
+
+    onWritten(seq: number, credit: number) {
+        this.sender.acknowledged(seq, credit)
+    }
+
+    onClosed(code: number, message: string) {
+        if (this.closed) return
+        this.closed = true
+        if (code !== 0) {
+            this.failure = new SocketFailure(code, message)
+            this.sender.fail(this.failure)
+        } else this.sender.fail(new SocketFailure(0, "connection closed"))
+        this.changed.emit(1)
+    }
+
+    private async ack(seq: number) {
+        const b = Buffer.alloc(3)
+        b.setAt(0, "u16", seq)
+        b[2] = this.id
+        await send(CMD_ACK, b)
+    }
+
+    async waitOpen() {
+        const deadline = ds.millis() + OPEN_TIMEOUT_MS
+        while (!this.opened) {
+            if (this.failure) throw this.failure
+            if (this.closed) throw new SocketFailure(0, "closed")
+            if (ds.millis() > deadline) throw new SocketFailure(ERROR_TIMEOUT, "no answer to connect")
+            await ds.wait(this.changed, 500)
+        }
+    }
+
+    /**
+     * The next bytes received, in order. `null` once the peer closed and everything was read,
+     * `undefined` on timeout; throws SocketFailure when the connection failed.
+     */
+    async read(timeoutMs?: number): Promise<Buffer> {
+        for (;;) {
+            if (this.leftover) {
+                const r = this.leftover
+                this.leftover = null
+                return r
+            }
+            if (this.rx.length) {
+                const chunk = this.rx.shift()
+                await this.ack(chunk.seq) // consumed: the server may send more (back-pressure)
+                return chunk.data
+            }
+            if (this.failure) throw this.failure
+            if (this.closed) return null
+            const v = await ds.wait(this.changed, timeoutMs)
+            if (v === undefined && timeoutMs !== undefined) return undefined
+        }
+    }
+
+    /** Puts bytes back to be read again (for parsers that read too far). */
+    unread(data: Buffer) {
+        if (!data.length) return
+        this.leftover = this.leftover ? data.concat(this.leftover) : data
+    }
+
+    /**
+     * A line without its CR LF; `null` at the end of the stream, `undefined` on timeout. Throws when
+     * the line is longer than `maxLength`.
+     */
+    async readLine(maxLength = 512, timeoutMs?: number): Promise<string> {
+        let acc: Buffer = null
+        for (;;) {
+            const b = await this.read(timeoutMs)
+            if (b === undefined) {
+                if (acc) this.unread(acc)
+                return undefined
+            }
+            if (b === null) return acc ? acc.toString() : null
+            acc = acc ? acc.concat(b) : b
+            const nl = acc.indexOf(10)
+            if (nl >= 0) {
+                this.unread(acc.slice(nl + 1))
+                const end = nl > 0 && acc[nl - 1] === 13 ? nl - 1 : nl
+                return acc.slice(0, end).toString()
+            }
+            if (acc.length > maxLength) throw new SocketFailure(10, `line longer than ${maxLength} bytes`)
+        }
+    }
+
+    /** Sends bytes in order; waits while the server has no room (back-pressure). */
+    async write(data: Buffer | string) {
+        const buf = typeof data === "string" ? Buffer.from(data) : data
+        for (let off = 0; off < buf.length; off += MAX_DATA)
+            await this.sender.push(writePacket(this.id, buf, off, Math.min(buf.length, off + MAX_DATA)))
+    }
+
+    /** Flushes what was written, then closes. */
+    async close() {
+        if (this.closed) return
+        await this.sender.flush(5000)
+        if (this.closed) return
+        await send(CMD_CLOSE, Buffer.from([this.id]))
+        const deadline = ds.millis() + 3000
+        while (!this.closed && ds.millis() < deadline) await ds.wait(this.changed, 200)
+        this.closed = true
+        endpoints[this.id] = undefined
+    }
+}
+
+/** A listening TCP socket. */
+export class TcpListener implements Endpoint {
+    private queue: TcpConnection[] = []
+    private opened = false
+    private closed = false
+    private failure: SocketFailure = null
+    private readonly changed = ds.emitter<number>()
+
+    constructor(public readonly id: number, public readonly port: number) {
+        endpoints[id] = this
+    }
+
+    onOpened() {
+        this.opened = true
+        this.changed.emit(1)
+    }
+
+    onAccepted(conn: TcpConnection) {
+        this.queue.push(conn)
+        this.changed.emit(1)
+    }
+
+    onClosed(code: number, message: string) {
+        this.closed = true
+        if (code) this.failure = new SocketFailure(code, message)
+        this.changed.emit(1)
+    }
+
+    async waitOpen() {
+        while (!this.opened) {
+            if (this.failure) throw this.failure
+            if (this.closed) throw new SocketFailure(0, "closed")
+            await ds.wait(this.changed, 500)
+        }
+    }
+
+    /** The next connection; throws when the listener failed or was closed. */
+    async accept(): Promise<TcpConnection> {
+        for (;;) {
+            if (this.queue.length) return this.queue.shift()
+            if (this.failure) throw this.failure
+            if (this.closed) throw new SocketFailure(0, "listener closed")
+            await ds.wait(this.changed)
+        }
+    }
+
+    async close() {
+        if (this.closed) return
+        this.closed = true
+        await send(CMD_CLOSE, Buffer.from([this.id]))
+        endpoints[this.id] = undefined
+        this.changed.emit(1)
+    }
+}
+
+export interface Datagram {
+    address: string
+    port: number
+    data: Buffer
+}
+
+/** A UDP socket. */
+export class UdpEndpoint implements Endpoint {
+    private queue: Datagram[] = []
+    private partial: Buffer = null
+    private opened = false
+    private closed = false
+    private failure: SocketFailure = null
+    private readonly changed = ds.emitter<number>()
+    private readonly sender = new Sender(CMD_SEND_TO)
+    /** Datagrams dropped because the program did not read them in time. */
+    dropped = 0
+    port = 0
+
+    constructor(public readonly id: number) {
+        endpoints[id] = this
+    }
+
+    onOpened(address: string, port: number) {
+        this.port = port
+        this.opened = true
+        this.changed.emit(1)
+    }
+
+    onDatagram(address: string, port: number, more: boolean, data: Buffer) {
+        this.partial = this.partial ? this.partial.concat(data) : data
+        if (more) return
+        if (this.queue.length >= MAX_QUEUED_DATAGRAMS) {
+            this.queue.shift()
+            this.dropped++
+            console.warn(`udp ${this.port}: receive queue full, ${this.dropped} datagrams dropped`)
+        }
+        this.queue.push({ address, port, data: this.partial })
+        this.partial = null
+        this.changed.emit(1)
+    }
+
+    onWritten(seq: number, credit: number) {
+        this.sender.acknowledged(seq, credit)
+    }
+
+    onClosed(code: number, message: string) {
+        this.closed = true
+        if (code) {
+            this.failure = new SocketFailure(code, message)
+            this.sender.fail(this.failure)
+        }
+        this.changed.emit(1)
+    }
+
+    async waitOpen() {
+        while (!this.opened) {
+            if (this.failure) throw this.failure
+            if (this.closed) throw new SocketFailure(0, "closed")
+            await ds.wait(this.changed, 500)
+        }
+    }
+
+    /** The next datagram; `undefined` on timeout; throws when the socket failed or closed. */
+    async receive(timeoutMs?: number): Promise<Datagram> {
+        for (;;) {
+            if (this.queue.length) return this.queue.shift()
+            if (this.failure) throw this.failure
+            if (this.closed) throw new SocketFailure(0, "closed")
+            const v = await ds.wait(this.changed, timeoutMs)
+            if (v === undefined && timeoutMs !== undefined) return undefined
+        }
+    }
+
+    async sendTo(address: string, port: number, data: Buffer) {
+        const addr = parseAddress(address)
+        const id = this.id
+        await this.sender.push(seq => {
+            const b = Buffer.alloc(9 + data.length)
+            b.blitAt(0, addr, 0, 4)
+            b.setAt(4, "u16", port)
+            b.setAt(6, "u16", seq)
+            b[8] = id
+            b.blitAt(9, data, 0, data.length)
+            return b
+        })
+    }
+
+    async close() {
+        if (this.closed) return
+        this.closed = true
+        await send(CMD_CLOSE, Buffer.from([this.id]))
+        endpoints[this.id] = undefined
+    }
+}
+
+function portCommand(port: number, id: number, extra: number) {
+    const b = Buffer.alloc(extra >= 0 ? 4 : 3)
+    b.setAt(0, "u16", port)
+    b[2] = id
+    if (extra >= 0) b[3] = extra
+    return b
+}
+
+/** Listens for TCP connections on `port`; at most `backlog` open at once. */
+export async function listen(port: number, backlog = 4) {
+    await service()
+    const l = new TcpListener(allocateId(), port)
+    await send(CMD_LISTEN, portCommand(port, l.id, backlog))
+    await l.waitOpen()
+    return l
+}
+
+/** Opens a TCP connection to host:port. */
+export async function connect(host: string, port: number) {
+    await service()
+    const c = new TcpConnection(allocateId(), host, port)
+    const b = Buffer.alloc(3 + host.length)
+    b.setAt(0, "u16", port)
+    b[2] = c.id
+    b.blitAt(3, host, 0, host.length)
+    await send(CMD_CONNECT, b)
+    await c.waitOpen()
+    return c
+}
+
+/** Opens a UDP socket on `port` (0: any). */
+export async function bindUdp(port: number) {
+    await service()
+    const u = new UdpEndpoint(allocateId())
+    await send(CMD_UDP_BIND, portCommand(port, u.id, -1))
+    await u.waitOpen()
+    return u
+}
