@@ -10,12 +10,12 @@ const MODE_NAMES = ["offline", "station", "access point"]
 export class AccessPointServer extends jd.JDServiceServer {
     constructor({ address = "127.0.0.1", log = () => {} } = {}) {
         super(WIFI_ACCESS_POINT_CLASS)
-        this.address = address.split(".").map(Number)
+        this.address = new Uint8Array(address.split(".").map(Number))
         this.log = log
         this.reports = new ReportQueue(this)
         this.hostname = this.addRegister(0x80, ["esp32c3"])
         this.mode = this.addRegister(0x180, [Mode.Offline])
-        this.ipAddress = this.addRegister(0x181, [[0, 0, 0, 0]])
+        this.ipAddress = this.addRegister(0x181, [new Uint8Array(4)])
         this.apSsid = this.addRegister(0x182, [""])
         this.apClients = this.addRegister(0x183, [0])
         this.stationConnected = false
@@ -27,7 +27,7 @@ export class AccessPointServer extends jd.JDServiceServer {
     setMode(mode) {
         if (this.mode.values()[0] === mode) return
         this.mode.setValues([mode])
-        this.ipAddress.setValues([mode === Mode.Offline ? [0, 0, 0, 0] : this.address])
+        this.ipAddress.setValues([mode === Mode.Offline ? new Uint8Array(4) : this.address])
         this.log(`Wi-Fi mode: ${MODE_NAMES[mode]}`)
         this.sendEvent(0x80, jd.jdpack("u8", [mode])).catch(() => {})
     }
@@ -64,6 +64,6 @@ export class AccessPointServer extends jd.JDServiceServer {
         this.apSsid.setValues([""])
         this.apClients.setValues([0])
         this.mode.setValues([Mode.Offline])
-        this.ipAddress.setValues([[0, 0, 0, 0]])
+        this.ipAddress.setValues([new Uint8Array(4)])
     }
 }

@@ -34,7 +34,7 @@ function errorCode(e) {
 
 const ipv4Bytes = addr => {
     const m = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(addr ?? "")
-    return m ? [+m[1], +m[2], +m[3], +m[4]] : [0, 0, 0, 0]
+    return new Uint8Array(m ? [+m[1], +m[2], +m[3], +m[4]] : [0, 0, 0, 0])
 }
 const seqBefore = (a, b) => ((b - a) & 0xffff) !== 0 && ((b - a) & 0xffff) < 0x8000 // a comes before b
 
@@ -123,7 +123,7 @@ export class StreamSocketsServer extends jd.JDServiceServer {
         server.listen(hostPort, this.listenAddress, () => {
             this.boundPorts.set(port, server.address().port)
             if (hostPort !== port) this.log(`port ${port} of the dongle is served on ${this.listenAddress}:${server.address().port}`)
-            this.reports.send(REP.opened, "u8[4] u16 u8", [[0, 0, 0, 0], port, id])
+            this.reports.send(REP.opened, "b[4] u16 u8", [new Uint8Array(4), port, id])
             this.emit("listening", { port, hostPort: server.address().port })
         })
     }
@@ -141,7 +141,7 @@ export class StreamSocketsServer extends jd.JDServiceServer {
         }
         listener.children.add(id)
         const entry = this.setupTcp(id, sock, listenerId)
-        this.reports.send(REP.accepted, "u8[4] u16 u8 u8", [ipv4Bytes(sock.remoteAddress), sock.remotePort, listenerId, id])
+        this.reports.send(REP.accepted, "b[4] u16 u8 u8", [ipv4Bytes(sock.remoteAddress), sock.remotePort, listenerId, id])
         entry.ready = true
         sock.resume()
     }
@@ -157,7 +157,7 @@ export class StreamSocketsServer extends jd.JDServiceServer {
         sock.once("connect", () => {
             sock.setTimeout(0)
             entry.ready = true
-            this.reports.send(REP.opened, "u8[4] u16 u8", [ipv4Bytes(sock.remoteAddress), sock.remotePort, id])
+            this.reports.send(REP.opened, "b[4] u16 u8", [ipv4Bytes(sock.remoteAddress), sock.remotePort, id])
         })
     }
 
@@ -269,27 +269,34 @@ export class StreamSocketsServer extends jd.JDServiceServer {
             for (let off = 0; off === 0 || off < total; off += DATAGRAM_FRAGMENT) {
                 const part = msg.subarray(off, Math.min(total, off + DATAGRAM_FRAGMENT))
                 const more = off + DATAGRAM_FRAGMENT < total ? 1 : 0
-                this.reports.send(REP.datagram, "u8[4] u16 u8 u8 b", [addr, rinfo.port, id, more, part])
+                this.reports.send(REP.datagram, "b[4] u16 u8 u8 b", [addr, rinfo.port, id, more, part])
             }
         })
         udp.bind(hostPort, this.listenAddress, () => {
             entry.bound = true
             if (port) this.boundPorts.set(port, udp.address().port)
             if (port && hostPort !== port) this.log(`UDP port ${port} of the dongle is served on ${this.listenAddress}:${udp.address().port}`)
-            this.reports.send(REP.opened, "u8[4] u16 u8", [[0, 0, 0, 0], udp.address().port, id])
+            this.reports.send(REP.opened, "b[4] u16 u8", [new Uint8Array(4), udp.address().port, id])
             this.emit("listening", { port, hostPort: udp.address().port, udp: true })
         })
     }
 
     onSendTo(data) {
-        const [address, port, seq, id] = jd.jdunpack(data.subarray(0, 9), "u8[4] u16 u16 u8")
-        const payload = Buffer.from(data.subarray(9))
+        const [address, port, seq, id, more] = jd.jdunpack(data.subarray(0, 10), "b[4] u16 u16 u8 u8")
         const entry = this.sockets.get(id)
         if (entry?.kind !== "udp") {
             this.closed(id, SocketError.BadSocket, `socket ${id} is not a UDP socket`)
             return
         }
-        entry.udp.send(payload, port, address.join("."), err => {
+        const fragments = (entry.outgoing ?? []).concat([Buffer.from(data.subarray(10))])
+        if (more) {
+            entry.outgoing = fragments
+            this.reports.send(REP.written, "u16 u8 u8", [seq, id, WRITE_CREDIT])
+            return
+        }
+        entry.outgoing = null
+        const payload = Buffer.concat(fragments).subarray(0, MAX_DATAGRAM)
+        entry.udp.send(payload, port, Array.from(address).join("."), err => {
             if (err) {
                 this.forget(id, entry)
                 entry.udp.close()

@@ -9,6 +9,7 @@ const OPEN_TIMEOUT_MS = 15000
 const RETRANSMIT_MS = 2000
 const MAX_RETRANSMITS = 5
 const MAX_QUEUED_DATAGRAMS = 16
+const MAX_DATAGRAM_FRAGMENT = 226
 const FIRST_CLIENT_ID = 1
 const LAST_CLIENT_ID = 127
 
@@ -419,6 +420,19 @@ export interface Datagram {
     data: Buffer
 }
 
+function datagramPacket(addr: Buffer, port: number, id: number, more: boolean, data: Buffer, start: number, end: number) {
+    return (seq: number) => {
+        const b = Buffer.alloc(10 + end - start)
+        b.blitAt(0, addr, 0, 4)
+        b.setAt(4, "u16", port)
+        b.setAt(6, "u16", seq)
+        b[8] = id
+        b[9] = more ? 1 : 0
+        b.blitAt(10, data, start, end - start)
+        return b
+    }
+}
+
 /** A UDP socket. */
 export class UdpEndpoint implements Endpoint {
     private queue: Datagram[] = []
@@ -487,18 +501,16 @@ export class UdpEndpoint implements Endpoint {
         }
     }
 
+    /** Sends one datagram (up to 1472 bytes), fragmented over as many packets as it needs. */
     async sendTo(address: string, port: number, data: Buffer) {
         const addr = parseAddress(address)
-        const id = this.id
-        await this.sender.push(seq => {
-            const b = Buffer.alloc(9 + data.length)
-            b.blitAt(0, addr, 0, 4)
-            b.setAt(4, "u16", port)
-            b.setAt(6, "u16", seq)
-            b[8] = id
-            b.blitAt(9, data, 0, data.length)
-            return b
-        })
+        let off = 0
+        for (;;) {
+            const end = Math.min(data.length, off + MAX_DATAGRAM_FRAGMENT)
+            await this.sender.push(datagramPacket(addr, port, this.id, end < data.length, data, off, end))
+            off = end
+            if (off >= data.length) return
+        }
     }
 
     async close() {

@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+// `npm test`: builds the firmware, runs every unit test file inside the DeviceScript VM (never the
+// false-pass mode: --test-self-exit is always given), then the system tests with Node's test runner
+// against the host runtime. Ends with "N passed, M failed" and exits non-zero on any failure.
+import { spawn } from "node:child_process"
+import fs from "node:fs"
+import path from "node:path"
+import { createRequire } from "node:module"
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..")
+const cli = createRequire(import.meta.url).resolve("@devicescript/cli/built/devicescript-cli.cjs")
+const UNIT_TIMEOUT_MS = 60000
+
+function run(cmd, args, { echo = true } = {}) {
+    return new Promise(resolve => {
+        const child = spawn(cmd, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] })
+        let out = ""
+        const take = d => {
+            out += d
+            if (echo) process.stdout.write(d)
+        }
+        child.stdout.on("data", take)
+        child.stderr.on("data", take)
+        child.on("close", code => resolve({ code, out }))
+    })
+}
+
+let passed = 0
+let failed = 0
+const failures = []
+
+const only = process.argv.slice(2) // optional: "unit" or "system"
+const want = kind => !only.length || only.includes(kind)
+
+const build = await run(process.execPath, [path.join(root, "scripts", "build.mjs")])
+if (build.code !== 0) {
+    console.log("build failed")
+    console.log(`0 passed, 1 failed`)
+    process.exit(1)
+}
+
+if (want("unit")) {
+    const files = fs.readdirSync(path.join(root, "test", "unit")).filter(f => f.endsWith(".test.ts")).sort()
+    for (const f of files) {
+        const rel = `test/unit/${f}`
+        console.log(`\n# unit (DeviceScript VM): ${rel}`)
+        const r = await run(process.execPath, [cli, "--no-colors", "run", rel, "--test", "--test-self-exit", "-T", String(UNIT_TIMEOUT_MS)])
+        const m = /tests: (\d+), pass: (\d+), error: (\d+)/.exec(r.out)
+        const ok = r.code === 0 && m && /test OK/.test(r.out) && Number(m[3]) === 0 && Number(m[1]) > 0
+        const total = m ? Number(m[1]) : 0
+        const pass = m ? Number(m[2]) : 0
+        passed += pass
+        const bad = ok ? 0 : Math.max(1, total - pass)
+        failed += bad
+        if (!ok) failures.push(`${rel}: ${m ? `${m[3]} of ${m[1]} failed` : "did not run its tests"} (exit ${r.code})`)
+    }
+}
+
+if (want("system")) {
+    const files = fs.readdirSync(path.join(root, "test", "system")).filter(f => f.endsWith(".test.mjs")).sort()
+    console.log(`\n# system (Node test runner, host runtime): ${files.length} files`)
+    const r = await run(process.execPath, [
+        "--test", "--test-concurrency=2", "--test-reporter=tap",
+        ...files.map(f => path.join("test", "system", f)),
+    ])
+    const pass = Number(/^# pass (\d+)/m.exec(r.out)?.[1] ?? 0)
+    const fail = Number(/^# fail (\d+)/m.exec(r.out)?.[1] ?? 0) + Number(/^# cancelled (\d+)/m.exec(r.out)?.[1] ?? 0)
+    passed += pass
+    failed += fail
+    if (r.code !== 0 && fail === 0) {
+        failed++
+        failures.push(`system tests exited with ${r.code}`)
+    } else if (fail) failures.push(`${fail} system tests failed`)
+}
+
+console.log("")
+for (const f of failures) console.log(`FAILED: ${f}`)
+console.log(`${passed} passed, ${failed} failed`)
+process.exit(failed || !passed ? 1 : 0)

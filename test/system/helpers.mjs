@@ -1,0 +1,52 @@
+// Shared by the system tests: a dongle in temporary folders, stopped after the test.
+import fs from "node:fs"
+import os from "node:os"
+import path from "node:path"
+import { spawn } from "node:child_process"
+import { Dongle, PROJECT_DIR } from "../../host/dongle.mjs"
+
+// jacdac-ts reports its transport state with console.debug; keep the test output readable
+console.debug = () => {}
+
+export const FIXTURES = path.join(PROJECT_DIR, "built", "fixtures")
+export const CLI = path.join(PROJECT_DIR, "host", "cli.mjs")
+
+export function tempDir(t, name = "dongle") {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `smartbms-${name}-`))
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
+    return dir
+}
+
+/** Starts a dongle with its flash and SD card in a temporary folder; host messages are collected. */
+export async function startTestDongle(t, options = {}) {
+    const dir = options.dir ?? tempDir(t)
+    const hostMessages = []
+    const dongle = await Dongle.start({
+        state: path.join(dir, "state"),
+        sd: path.join(dir, "sd"),
+        log: m => hostMessages.push(m),
+        ...options,
+    })
+    dongle.hostMessages = hostMessages
+    dongle.dir = dir
+    t.after(() => dongle.stop())
+    return dongle
+}
+
+/** Runs the host CLI to completion (or until `timeoutMs`), returning exit code and output. */
+export function runCli(args, { timeoutMs = 20000, cwd } = {}) {
+    return new Promise(resolve => {
+        const child = spawn(process.execPath, [CLI, ...args], { cwd: cwd ?? os.tmpdir(), stdio: ["ignore", "pipe", "pipe"] })
+        let stdout = ""
+        let stderr = ""
+        child.stdout.on("data", d => (stdout += d))
+        child.stderr.on("data", d => (stderr += d))
+        const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs)
+        child.on("close", (code, signal) => {
+            clearTimeout(timer)
+            resolve({ code, signal, stdout, stderr })
+        })
+    })
+}
+
+export const sleep = ms => new Promise(r => setTimeout(r, ms))
