@@ -23,6 +23,11 @@ export const PROJECT_DIR = fileURLToPath(new URL("..", import.meta.url))
 export const DEFAULT_FIRMWARE = path.join(PROJECT_DIR, "built", "firmware.devs")
 const SERVICE_SPECS = path.join(PROJECT_DIR, ".devicescript", "services.json")
 const MAX_CONSOLE_LINES = 5000
+/**
+ * The WASM VM commits its flash to sim.bin about a second after a settings write (inside its C code;
+ * on the ESP32 the write is on flash when writeSetting returns). A reset or stop sooner loses it.
+ */
+export const FLASH_COMMIT_MS = 1500
 
 export class DongleError extends Error {}
 
@@ -196,6 +201,11 @@ export class Dongle extends EventEmitter {
             await new Promise(r => setTimeout(r, 50))
         }
         throw new Error(`the firmware did not listen on port ${programPort} within ${timeoutMs} ms`)
+    }
+
+    /** Waits until settings written so far are surely on the flash file (see FLASH_COMMIT_MS). */
+    settleFlash() {
+        return new Promise(r => setTimeout(r, FLASH_COMMIT_MS))
     }
 
     /** The reset (EN) button: the chip restarts, flash survives, the BMS and the card are untouched. */

@@ -1,0 +1,58 @@
+// The reset button restarts the firmware exactly like EN: the VM process restarts, the flash (program
+// and settings) survives, the BMS keeps its state.
+import { test } from "node:test"
+import assert from "node:assert/strict"
+import { spawn } from "node:child_process"
+import os from "node:os"
+import path from "node:path"
+import { startTestDongle, tempDir, CLI, sleep } from "./helpers.mjs"
+
+test("pressing reset restarts the firmware with its settings intact", async t => {
+    const d = await startTestDongle(t)
+    assert.equal(await d.waitForLine(/^Boot number:/, { timeoutMs: 20000 }), "Boot number: 1")
+    const id = await d.waitForLine(/^Device id:/)
+    const vmPid = d.vm.child.pid
+    await d.settleFlash()
+    const since = d.mark()
+    await d.reset()
+    assert.notEqual(d.vm.child.pid, vmPid, "a new VM process")
+    assert.equal(await d.waitForLine(/^Boot number:/, { since, timeoutMs: 20000 }), "Boot number: 2")
+    assert.equal(await d.waitForLine(/^Device id:/, { since }), id)
+    await d.waitForLine(/^BMS: \d/, { since, timeoutMs: 20000 }) // and it talks to the BMS again
+})
+
+test("the flash survives stopping and starting the host runtime", async t => {
+    const dir = tempDir(t)
+    const first = await startTestDongle(t, { dir })
+    await first.waitForLine("Boot number: 1", { timeoutMs: 20000 })
+    await first.settleFlash()
+    await first.stop()
+    const second = await startTestDongle(t, { dir })
+    await second.waitForLine("Boot number: 2", { timeoutMs: 20000 })
+})
+
+test("SIGUSR2 presses the reset button of the command-line host", async t => {
+    const dir = tempDir(t)
+    const child = spawn(process.execPath, [CLI, "--state", path.join(dir, "state"), "--sd", path.join(dir, "sd")], {
+        cwd: os.tmpdir(),
+        stdio: ["ignore", "pipe", "pipe"],
+    })
+    t.after(() => child.kill("SIGKILL"))
+    let out = ""
+    child.stdout.on("data", d => (out += d))
+    const until = async (re, ms = 20000) => {
+        const deadline = Date.now() + ms
+        while (!re.test(out)) {
+            if (Date.now() > deadline) assert.fail(`no ${re} in console output:\n${out}`)
+            await sleep(50)
+        }
+    }
+    await until(/Boot number: 1\n/)
+    child.kill("SIGUSR2")
+    await until(/Boot number: 2\n/)
+    // stdout is the dongle's console only: one message per line, no host chatter
+    for (const line of out.trim().split("\n")) assert.doesNotMatch(line, /^\[host\]|tcp: /)
+    child.kill("SIGTERM")
+    const code = await new Promise(r => child.on("close", r))
+    assert.equal(code, 0)
+})
