@@ -212,18 +212,36 @@ function writePacket(id: number, buf: Buffer, start: number, end: number) {
     }
 }
 
+/** What every socket shares: its number, whether it is open, closed or failed, and a change signal. */
+class SocketBase {
+    protected opened = false
+    protected closed = false
+    protected failure: SocketFailure = null
+    protected readonly changed = ds.emitter<number>()
+
+    constructor(public readonly id: number) {}
+
+    /** Waits for the server's `opened`; throws the reason when the socket closed instead. */
+    async waitOpen() {
+        const deadline = ds.millis() + OPEN_TIMEOUT_MS
+        while (!this.opened) {
+            if (this.failure) throw this.failure
+            if (this.closed) throw new SocketFailure(0, "closed")
+            if (ds.millis() > deadline) throw new SocketFailure(ERROR_TIMEOUT, "no answer from the socket service")
+            await ds.wait(this.changed, 500)
+        }
+    }
+}
+
 /** A TCP connection (accepted by a listener, or made with `connect`). */
-export class TcpConnection implements Endpoint {
+export class TcpConnection extends SocketBase implements Endpoint {
     private rx: { seq: number; data: Buffer }[] = []
     private leftover: Buffer = null
     private rxExpected = 0
-    private closed = false
-    private failure: SocketFailure = null
-    private opened = false
-    private readonly changed = ds.emitter<number>()
     private readonly sender = new Sender(CMD_WRITE)
 
-    constructor(public readonly id: number, public remoteAddress: string, public remotePort: number) {
+    constructor(id: number, public remoteAddress: string, public remotePort: number) {
+        super(id)
         endpoints[id] = this
         this.opened = id >= 128
     }
@@ -274,16 +292,6 @@ export class TcpConnection implements Endpoint {
         b.setAt(0, "u16", seq)
         b[2] = this.id
         await send(CMD_ACK, b)
-    }
-
-    async waitOpen() {
-        const deadline = ds.millis() + OPEN_TIMEOUT_MS
-        while (!this.opened) {
-            if (this.failure) throw this.failure
-            if (this.closed) throw new SocketFailure(0, "closed")
-            if (ds.millis() > deadline) throw new SocketFailure(ERROR_TIMEOUT, "no answer to connect")
-            await ds.wait(this.changed, 500)
-        }
     }
 
     /**
@@ -360,14 +368,11 @@ export class TcpConnection implements Endpoint {
 }
 
 /** A listening TCP socket. */
-export class TcpListener implements Endpoint {
+export class TcpListener extends SocketBase implements Endpoint {
     private queue: TcpConnection[] = []
-    private opened = false
-    private closed = false
-    private failure: SocketFailure = null
-    private readonly changed = ds.emitter<number>()
 
-    constructor(public readonly id: number, public readonly port: number) {
+    constructor(id: number, public readonly port: number) {
+        super(id)
         endpoints[id] = this
     }
 
@@ -385,14 +390,6 @@ export class TcpListener implements Endpoint {
         this.closed = true
         if (code) this.failure = new SocketFailure(code, message)
         this.changed.emit(1)
-    }
-
-    async waitOpen() {
-        while (!this.opened) {
-            if (this.failure) throw this.failure
-            if (this.closed) throw new SocketFailure(0, "closed")
-            await ds.wait(this.changed, 500)
-        }
     }
 
     /** The next connection; throws when the listener failed or was closed. */
@@ -434,19 +431,16 @@ function datagramPacket(addr: Buffer, port: number, id: number, more: boolean, d
 }
 
 /** A UDP socket. */
-export class UdpEndpoint implements Endpoint {
+export class UdpEndpoint extends SocketBase implements Endpoint {
     private queue: Datagram[] = []
     private partial: Buffer = null
-    private opened = false
-    private closed = false
-    private failure: SocketFailure = null
-    private readonly changed = ds.emitter<number>()
     private readonly sender = new Sender(CMD_SEND_TO)
     /** Datagrams dropped because the program did not read them in time. */
     dropped = 0
     port = 0
 
-    constructor(public readonly id: number) {
+    constructor(id: number) {
+        super(id)
         endpoints[id] = this
     }
 
@@ -480,14 +474,6 @@ export class UdpEndpoint implements Endpoint {
             this.sender.fail(this.failure)
         }
         this.changed.emit(1)
-    }
-
-    async waitOpen() {
-        while (!this.opened) {
-            if (this.failure) throw this.failure
-            if (this.closed) throw new SocketFailure(0, "closed")
-            await ds.wait(this.changed, 500)
-        }
     }
 
     /** The next datagram; `undefined` on timeout; throws when the socket failed or closed. */
