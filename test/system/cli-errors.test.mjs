@@ -53,3 +53,27 @@ test("missing firmware image", async t => {
         /firmware image .*none\.devs not found: run "npm run build" first/,
     )
 })
+
+test("a privileged port that cannot be bound: the firmware gets the reason and the way out", async t => {
+    const { spawn } = await import("node:child_process")
+    const { FIXTURES, CLI } = await import("./helpers.mjs")
+    const asRoot = process.getuid?.() === 0
+    if (asRoot && !fs.existsSync("/usr/bin/setpriv")) return t.skip("running as root without setpriv: every port can be bound")
+    const dir = tempDir(t)
+    fs.chmodSync(dir, 0o777)
+    // as root, drop to nobody: ports below 1024 then need privileges, as on a user's PC
+    const drop = asRoot ? ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"] : []
+    const args = [...drop, process.execPath, CLI, "--firmware", path.join(FIXTURES, "contract-probe.devs"),
+        "--state", path.join(dir, "state"), "--sd", path.join(dir, "sd"), "--port-map", "7101=80,7102=0"]
+    const child = spawn(args[0], args.slice(1), { cwd: dir, stdio: ["ignore", "pipe", "pipe"] })
+    t.after(() => child.kill("SIGKILL"))
+    let out = ""
+    let err = ""
+    child.stdout.on("data", d => (out += d))
+    child.stderr.on("data", d => (err += d))
+    const deadline = Date.now() + 20000
+    while (!/probe tcp stopped/.test(out) && Date.now() < deadline) await new Promise(r => setTimeout(r, 50))
+    assert.match(out, /probe tcp stopped: permission_denied: port 80 needs privileges on this computer; run the host runtime with --port-map 7101=8101 \(or as root\)/)
+    assert.match(err, /\[host\] port 80 needs privileges on this computer; run the host runtime with --port-map 7101=8101/)
+    assert.match(out, /probe: listening on udp 7102/, "the rest of the firmware keeps running")
+})
