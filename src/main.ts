@@ -1,11 +1,7 @@
 // Wiring only: each capability lives in its own folder.
 import { countBoot } from "./boot-count"
 import { printBanner } from "./console/banner"
-import { startBmsProbe } from "./bms/probe"
+import { startBmsLink } from "./bms/start"
 
-async function main() {
-    printBanner(await countBoot())
-    await startBmsProbe()
-}
-
-await main()
+printBanner(await countBoot())
+await startBmsLink()

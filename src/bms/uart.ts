@@ -11,6 +11,9 @@ export class BmsUart {
     private readonly reader = new FrameReader()
     private frames: Buffer[] = []
     private readonly arrived = ds.emitter<number>()
+    /** requests sent and reply bytes received, for the statistics */
+    requests = 0
+    bytesReceived = 0
 
     constructor() {
         const self = this
@@ -19,6 +22,7 @@ export class BmsUart {
 
     private onPacket(pkt: ds.Packet) {
         if (!pkt.isReport || pkt.serviceCommand !== SERIAL_RECEIVED) return
+        this.bytesReceived += pkt.payload.length
         const got = this.reader.push(pkt.payload)
         if (!got.length) return
         for (const f of got) this.frames.push(f)
@@ -33,23 +37,23 @@ export class BmsUart {
     }
 
     /**
-     * Sends one request and collects reply frames with data id `dataId` until `expected` arrived or
-     * `timeoutMs` passed. Frames of other ids (stale replies) are dropped.
+     * Sends one request and hands every valid reply frame with data id `dataId` to `accept` until it
+     * returns true (the reply is complete) or `timeoutMs` passed. Frames of other ids (stale replies
+     * of earlier requests) are dropped. Returns whether `accept` said complete.
      */
-    async request(address: number, dataId: number, expected: number, timeoutMs: number, data?: Buffer) {
+    async request(address: number, dataId: number, timeoutMs: number, accept: (frame: Buffer) => boolean, data?: Buffer) {
         this.frames = []
         this.reader.clear()
         await this.serial.send(encodeRequest(address, dataId, data))
+        this.requests++
         const deadline = ds.millis() + timeoutMs
-        const replies: Buffer[] = []
         for (;;) {
             while (this.frames.length) {
                 const f = this.frames.shift()
-                if (f[2] === dataId) replies.push(f)
+                if (f[2] === dataId && accept(f)) return true
             }
-            if (replies.length >= expected) return replies
             const left = deadline - ds.millis()
-            if (left <= 0) return replies
+            if (left <= 0) return false
             await ds.wait(this.arrived, left)
         }
     }

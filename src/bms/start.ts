@@ -1,0 +1,20 @@
+// Starts the BMS link: UART, poller, console status. Returns the poller for commands.
+import { startTask } from "../platform/tasks"
+import { startConsoleStatus } from "./console-status"
+import { bmsOptions, rememberAddress } from "./options"
+import { BmsPoller } from "./poller"
+import { BmsUart } from "./uart"
+
+export async function startBmsLink() {
+    const options = await bmsOptions()
+    const uart = new BmsUart()
+    await uart.start()
+    const poller = new BmsPoller(uart, {
+        address: options.address,
+        invertCurrent: options.invertCurrent,
+        onAddressFound: rememberAddress,
+    })
+    startConsoleStatus()
+    startTask("BMS poller", async () => await poller.run())
+    return poller
+}

@@ -1,0 +1,54 @@
+// The one source of truth for the battery inside the firmware. The poller writes; every other
+// feature reads here and listens to `bmsChanged` (emitted on every new snapshot and link change).
+import * as ds from "@devicescript/core"
+import { BmsInfo } from "./decode"
+import { LINK_OK, LINK_STARTING } from "./link-state"
+import { BmsSnapshot } from "./snapshot"
+
+let snapshot: BmsSnapshot = null
+let link = LINK_STARTING
+let info: BmsInfo = {}
+let address = 0
+
+export const bmsChanged = ds.emitter<number>()
+export const linkChanged = ds.emitter<string>()
+
+/** The current snapshot, or null when there is none or the link is down (never stale data as current). */
+export function currentSnapshot() {
+    return link === LINK_OK ? snapshot : null
+}
+
+/** The last good snapshot, whatever the link (for "last seen" displays, with its readAtMs). */
+export function lastSnapshot() {
+    return snapshot
+}
+
+export function bmsLink() {
+    return link
+}
+
+export function bmsInfo() {
+    return info
+}
+
+/** The request address the BMS answers to (0x40 or 0x80), 0 before the first reply. */
+export function bmsAddress() {
+    return address
+}
+
+export function publishSnapshot(s: BmsSnapshot) {
+    snapshot = s
+    bmsChanged.emit(1)
+}
+
+export function publishLink(state: string) {
+    if (state === link) return
+    link = state
+    linkChanged.emit(state)
+    bmsChanged.emit(1)
+}
+
+export function publishInfo(i: BmsInfo, addr: number) {
+    info = i
+    address = addr
+}
