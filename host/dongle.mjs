@@ -18,6 +18,7 @@ import { StatusLedServer } from "./services/status-led.mjs"
 import { VirtualBms } from "./bms/virtual-bms.mjs"
 import { CaptureBms } from "./bms/capture.mjs"
 import { SerialPortBms } from "./bms/serial-port-bms.mjs"
+import { BmsClient } from "./bms-client.mjs"
 
 export const PROJECT_DIR = fileURLToPath(new URL("..", import.meta.url))
 export const DEFAULT_FIRMWARE = path.join(PROJECT_DIR, "built", "firmware.devs")
@@ -130,6 +131,8 @@ export class Dongle extends EventEmitter {
         jd.addServiceProvider(this.bus, { name: "smartbms-host", serviceClasses: services.map(s => s.serviceClass), services: () => services })
         await this.bus.connect(true)
         this.hubPort = hubPort
+        /** the firmware's Daly BMS service, read over the bus */
+        this.bmsService = new BmsClient(this.bus)
         this.startVm()
     }
 

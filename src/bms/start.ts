@@ -1,6 +1,7 @@
 // Starts the BMS link: UART, poller, console status. Returns the poller for commands.
 import { startTask } from "../platform/tasks"
 import { startConsoleStatus } from "./console-status"
+import { serveDalyBms } from "./jacdac-server"
 import { bmsOptions, rememberAddress } from "./options"
 import { BmsPoller } from "./poller"
 import { BmsUart } from "./uart"
@@ -15,6 +16,7 @@ export async function startBmsLink() {
         onAddressFound: rememberAddress,
     })
     startConsoleStatus()
+    serveDalyBms(poller)
     startTask("BMS poller", async () => await poller.run())
     return poller
 }
