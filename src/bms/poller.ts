@@ -75,8 +75,9 @@ export class BmsPoller {
 
     async run() {
         for (;;) {
-            if (this.link.state === LINK_ERROR) await this.probe()
-            else await this.cycle()
+            // while the link is down, a full cycle only follows a probe that got an answer
+            if (this.link.state === LINK_ERROR && !(await this.probe())) continue
+            await this.cycle()
         }
     }
 
@@ -113,13 +114,13 @@ export class BmsPoller {
         if (this.link.failed()) publishLink(LINK_ERROR)
     }
 
-    /** While the link is down: a gentle 0x90 now and then; a reply brings back the full cycle. */
+    /** While the link is down: a gentle 0x90 now and then; true when the BMS answered. */
     private async probe() {
-        await this.runCommands()
         const r: BmsReadings = {}
-        if (await this.read(0x90, r, 1)) return // the next loop runs a full cycle
+        if (await this.read(0x90, r, 1)) return true
         this.maybeSwitchAddress()
         await ds.sleep(ERROR_PROBE_INTERVAL_MS)
+        return false
     }
 
     private maybeSwitchAddress() {

@@ -18,7 +18,7 @@ test("pressing reset restarts the firmware with its settings intact", async t =>
     assert.notEqual(d.vm.child.pid, vmPid, "a new VM process")
     assert.equal(await d.waitForLine(/^Boot number:/, { since, timeoutMs: 20000 }), "Boot number: 2")
     assert.equal(await d.waitForLine(/^Device id:/, { since }), id)
-    await d.waitForLine(/^BMS: \d/, { since, timeoutMs: 20000 }) // and it talks to the BMS again
+    await d.waitForLine(/^BMS link: ok/, { since, timeoutMs: 20000 }) // and it talks to the BMS again
 })
 
 test("the flash survives stopping and starting the host runtime", async t => {

@@ -35,8 +35,9 @@ test("the firmware reads a BMS on a real serial port", { skip: !haveSocat() && "
     t.after(() => (bms.close(), port.close()))
 
     const d = await startTestDongle(t, { dir, bmsPort: dongleEnd })
-    const line = await d.waitForLine(/^BMS: /, { timeoutMs: 20000 })
-    assert.match(line, /^BMS: \d+\.\d V 4\.2 A 87\.5 %$/)
-    assert.ok(bms.stats.requests >= 1)
-    assert.equal(bms.requestLog[0].dataId, 0x90)
+    await d.waitForLine(/^BMS link: ok/, { timeoutMs: 20000 })
+    const s = await d.bmsService.read()
+    assert.equal(s.current_a, 4.2)
+    assert.equal(s.soc_pct, 87.5)
+    assert.deepEqual(s.cells_mv, bms.model.cellVoltagesMv())
 })
