@@ -9,6 +9,7 @@ import { LINK_ERROR, LINK_OK, LinkState } from "./link-state"
 import { buildSnapshot, readingsComplete } from "./snapshot"
 import { publishInfo, publishLink, publishSnapshot } from "./store"
 import { BmsUart } from "./uart"
+import { WallClock } from "../platform/clock"
 
 /** The fast cycle; 0x94 first, so that the cell and sensor counts of 0x95/0x96 are known. */
 export const FAST_IDS = [0x94, 0x90, 0x91, 0x92, 0x93, 0x95, 0x96, 0x97, 0x98]
@@ -29,15 +30,6 @@ export interface PollerOptions {
     invertCurrent: boolean
     /** called when the BMS answered on another address than the remembered one */
     onAddressFound: (address: number) => Promise<void>
-}
-
-export interface BmsClock {
-    year: number
-    month: number
-    day: number
-    hour: number
-    minute: number
-    second: number
 }
 
 interface Command {
@@ -238,7 +230,7 @@ export class BmsPoller {
     }
 
     /** Sets the SOC (0-100 %, 0.1 % steps) together with the BMS clock. */
-    async setSoc(socPct: number, clock: BmsClock) {
+    async setSoc(socPct: number, clock: WallClock) {
         const soc = Math.round(socPct * 10)
         if (!(soc >= 0 && soc <= 1000)) return false
         const d = Buffer.from([clock.year % 100, clock.month, clock.day, clock.hour, clock.minute, clock.second, soc >> 8, soc & 0xff])
