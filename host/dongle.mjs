@@ -75,6 +75,7 @@ export class Dongle extends EventEmitter {
      * - sd: the SD card folder (default ./sdcard); noSd: no card; sdCapacityBytes: pretend card size
      * - bmsPort: a real serial port; bmsCapture: a capture file; bms: virtual BMS options
      * - portMap: {programPort: hostPort}; listenAddress (default 127.0.0.1)
+     * - wifiInRange: SSIDs the emulated station can join (default ["host-network"])
      * - echo: print console lines on stdout; log: host messages (default: stderr)
      */
     static async start(options = {}) {
@@ -123,7 +124,11 @@ export class Dongle extends EventEmitter {
             capacityBytes: this.options.sdCapacityBytes ?? 0,
         })
         this.accessPoint = new AccessPointServer({ address, log: this.log })
-        this.wifi = new HostWifiServer({ address, onLink: up => this.accessPoint.setStationConnected(up) })
+        this.wifi = new HostWifiServer({
+            inRange: this.options.wifiInRange ?? ["host-network"],
+            address,
+            onLink: up => this.accessPoint.setStationConnected(up),
+        })
         this.led = new StatusLedServer({ render: this.options.renderLed ?? (() => {}) })
         this.bootButton = new jd.ButtonServer("boot")
         this.clock = new jd.RealTimeClockServer()
@@ -206,6 +211,40 @@ export class Dongle extends EventEmitter {
         throw new Error(`the firmware did not listen on port ${programPort} within ${timeoutMs} ms`)
     }
 
+    /**
+     * Writes a flash setting of the firmware through the VM's Jacdac Settings service, as a
+     * provisioning tool would (no validation: the firmware validates what it loads). `value` is
+     * stored as JSON, or as raw bytes when a Buffer.
+     */
+    async writeFirmwareSetting(key, value) {
+        const srv = await this.vmService(jd.SRV_SETTINGS)
+        const bytes = Buffer.isBuffer(value) ? value : Buffer.from(JSON.stringify(value))
+        await srv.sendPacketAsync(jd.Packet.from(0x81, jd.jdpack("z b", [key, bytes])), true)
+    }
+
+    /** The raw bytes of a flash setting of the firmware (empty when missing). */
+    async readFirmwareSetting(key) {
+        const srv = await this.vmService(jd.SRV_SETTINGS)
+        const resp = await srv.sendCmdAwaitResponseAsync(jd.Packet.from(0x80, jd.jdpack("s", [key])), 2000)
+        const [, value] = jd.jdunpack(resp.data, "z b")
+        return Buffer.from(value)
+    }
+
+    async vmService(serviceClass, timeoutMs = 15000) {
+        const deadline = Date.now() + timeoutMs
+        for (;;) {
+            const srv = this.bus.services({ serviceClass }).find(s => s.device.deviceId === this.vmDeviceId())
+            if (srv) return srv
+            if (Date.now() > deadline) throw new Error(`the firmware's VM serves no service 0x${serviceClass.toString(16)}`)
+            await new Promise(r => setTimeout(r, 50))
+        }
+    }
+
+    /** The Jacdac device id of the VM (the one that runs DeviceScript). */
+    vmDeviceId() {
+        return this.bus.devices({ serviceClass: jd.SRV_DEVICE_SCRIPT_MANAGER })[0]?.deviceId
+    }
+
     /** Waits until settings written so far are surely on the flash file (see FLASH_COMMIT_MS). */
     settleFlash() {
         return new Promise(r => setTimeout(r, FLASH_COMMIT_MS))
@@ -217,6 +256,7 @@ export class Dongle extends EventEmitter {
         await this.vm?.kill()
         this.sockets.closeAll()
         this.accessPoint.resetForBoot()
+        this.wifi.resetForBoot()
         this.led.resetForBoot()
         this.emit("reset")
         this.startVm()
@@ -234,6 +274,7 @@ export class Dongle extends EventEmitter {
         this.stopped = true
         await this.vm?.kill()
         this.sockets?.dispose()
+        this.led?.dispose()
         this.bms?.close()
         try {
             await this.bus?.disconnect()

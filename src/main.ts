@@ -1,7 +1,11 @@
 // Wiring only: each capability lives in its own folder.
-import { countBoot } from "./boot-count"
-import { printBanner } from "./console/banner"
+import { beginBoot, finishBoot } from "./boot/start"
 import { startBmsLink } from "./bms/start"
+import { bmsChanged, bmsLink } from "./bms/store"
+import { LINK_ERROR } from "./bms/link-state"
+import { setLedInputs } from "./led/status-led"
 
-printBanner(await countBoot())
+await beginBoot()
 await startBmsLink()
+bmsChanged.subscribe(() => setLedInputs({ bmsError: bmsLink() === LINK_ERROR }))
+await finishBoot()

@@ -3,6 +3,7 @@
 import { jd } from "./jacdac.mjs"
 
 const SUMMARY_MS = 1000
+const WINDOW_MS = 2000
 
 export class StatusLedServer extends jd.JDServiceServer {
     constructor({ render = () => {} } = {}) {
@@ -12,9 +13,28 @@ export class StatusLedServer extends jd.JDServiceServer {
         this.addRegister(0x180, [0]) // dimmable: no
         this.on_ = false
         this.transitions = [] // {at, on}, the last few hundred
-        this.windowStart = Date.now()
-        this.windowToggles = 0
+        this.shown = ""
         this.intensity.on(jd.CHANGE, () => this.update(this.intensity.values()[0] > 0))
+        this.timer = setInterval(() => this.show(), SUMMARY_MS)
+        this.timer.unref()
+    }
+
+    /** What a person sees: "LED off", "LED on", or "LED blinking N Hz" over the last 2 s. */
+    describe() {
+        const toggles = this.transitions.filter(t => t.at >= Date.now() - WINDOW_MS).length
+        if (toggles <= 1) return this.on_ ? "LED on" : "LED off"
+        const hz = toggles / 2 / (WINDOW_MS / 1000)
+        return `LED blinking ${hz >= 2 ? Math.round(hz) : hz.toFixed(1)} Hz`
+    }
+
+    show() {
+        const d = this.describe()
+        if (d !== this.shown) this.render(d)
+        this.shown = d
+    }
+
+    dispose() {
+        clearInterval(this.timer)
     }
 
     get isOn() {
@@ -27,12 +47,6 @@ export class StatusLedServer extends jd.JDServiceServer {
         const now = Date.now()
         this.transitions.push({ at: now, on })
         if (this.transitions.length > 500) this.transitions.shift()
-        this.windowToggles++
-        if (now - this.windowStart >= SUMMARY_MS) {
-            this.render(this.windowToggles > 4 ? `LED blinking ${(this.windowToggles / 2 / ((now - this.windowStart) / 1000)).toFixed(1)} Hz` : `LED ${on ? "●" : "○"}`)
-            this.windowStart = now
-            this.windowToggles = 0
-        }
     }
 
     /** Toggles per second over the last `ms` milliseconds. */

@@ -7,7 +7,7 @@ import { BmsPoller } from "./poller"
 import { BmsUart } from "./uart"
 
 export async function startBmsLink() {
-    const options = await bmsOptions()
+    const options = bmsOptions()
     const uart = new BmsUart()
     await uart.start()
     const poller = new BmsPoller(uart, {

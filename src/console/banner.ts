@@ -2,8 +2,9 @@
 import * as ds from "@devicescript/core"
 import { FIRMWARE_NAME, FIRMWARE_VERSION } from "../firmware"
 
-export function printBanner(bootNumber: number) {
+export function printBanner(resetCounter: number) {
     console.log(`${FIRMWARE_NAME} ${FIRMWARE_VERSION}`)
     console.log(`Device id: ${ds.deviceIdentifier("self")}`)
-    console.log(`Boot number: ${bootNumber}`)
+    console.log(`Board: ${ds._dcfgString("devName") || "unknown"} (${ds._dcfgString("archId") || "?"})`)
+    console.log(`Reset counter: ${resetCounter}`)
 }

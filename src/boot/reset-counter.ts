@@ -1,0 +1,35 @@
+// The reset counter (product.md): every boot increments a persisted counter; quick presses of the
+// reset button during the window continue the count; when the window ends the counter clears and
+// 3 to 5 → access point mode (settings kept), 6 or more → factory defaults, then access point mode.
+import { readSetting, writeSetting } from "@devicescript/settings"
+
+/** How long after boot a press of the reset button continues the count. */
+export const RESET_WINDOW_MS = 5000
+export const AP_MODE_COUNT = 3
+export const FACTORY_RESET_COUNT = 6
+export const COUNTER_KEY = "resetCount"
+
+export const OUTCOME_NORMAL = "normal"
+export const OUTCOME_AP = "access_point"
+export const OUTCOME_FACTORY = "factory_reset"
+
+/** What the count means once the window has closed. Pure. */
+export function outcomeFor(count: number) {
+    if (count >= FACTORY_RESET_COUNT) return OUTCOME_FACTORY
+    if (count >= AP_MODE_COUNT) return OUTCOME_AP
+    return OUTCOME_NORMAL
+}
+
+/** Counts this boot and returns the counter. */
+export async function countBoot() {
+    let n = await readSetting<number>(COUNTER_KEY, 0)
+    if (typeof n !== "number" || !(n >= 0) || n > 1000) n = 0 // a corrupted counter starts afresh
+    n++
+    await writeSetting(COUNTER_KEY, n)
+    return n
+}
+
+/** The window closed: the counter clears. */
+export async function clearCounter() {
+    await writeSetting(COUNTER_KEY, 0)
+}

@@ -1,0 +1,46 @@
+// Boot: settings, banner and reset counter, the window with its LED, then the outcome of the count
+// and the network.
+import * as ds from "@devicescript/core"
+import { printBanner } from "../console/banner"
+import { setLedInputs, startStatusLed } from "../led/status-led"
+import { forgetNetworks, startNetwork } from "../net/wifi"
+import { factoryReset, loadSettings } from "../settings/store"
+import { clearCounter, countBoot, outcomeFor, OUTCOME_AP, OUTCOME_FACTORY, RESET_WINDOW_MS } from "./reset-counter"
+
+/** Wipes every setting and the Wi-Fi networks. The caller brings up the access point. */
+export async function restoreFactoryDefaults() {
+    setLedInputs({ factoryReset: true })
+    console.log("Factory reset: wiping every setting, Wi-Fi networks and passwords")
+    await factoryReset()
+    await forgetNetworks()
+    setLedInputs({ factoryReset: false })
+    console.log("Factory reset: done")
+}
+
+let count = 0
+let windowEndsAt = 0
+
+/** Settings, reset counter, banner; opens the reset window (the LED flashes). */
+export async function beginBoot() {
+    await loadSettings()
+    count = await countBoot()
+    windowEndsAt = ds.millis() + RESET_WINDOW_MS
+    printBanner(count)
+    startStatusLed()
+    setLedInputs({ resetWindow: true })
+}
+
+/** Waits for the window to close, acts on the count, brings up the network. */
+export async function finishBoot() {
+    const left = windowEndsAt - ds.millis()
+    if (left > 0) await ds.sleep(left)
+    await clearCounter()
+    const outcome = outcomeFor(count)
+    if (outcome === OUTCOME_FACTORY) {
+        console.log(`Reset counter ${count}: restoring factory defaults, then access point mode`)
+        await restoreFactoryDefaults()
+    } else if (outcome === OUTCOME_AP) console.log(`Reset counter ${count}: access point mode (settings kept)`)
+    else console.log(`Reset counter ${count}: normal start`)
+    await startNetwork(outcome !== "normal")
+    setLedInputs({ resetWindow: false }) // after the network set its own LED state: no flicker between
+}

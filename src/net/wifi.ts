@@ -1,0 +1,132 @@
+// Wi-Fi: station mode on the configured network (hostname and mDNS name from the settings), or the
+// dongle's own access point SmartBMS-XXXX. A configured network out of reach is retried with backoff;
+// the access point opens then only after LONG_FAILURE_MS (and station retries go on beside it).
+import * as ds from "@devicescript/core"
+import { setting } from "../settings/store"
+import { startTask } from "../platform/tasks"
+import { setLedInputs } from "../led/status-led"
+import { RegisterReader } from "../platform/registers"
+
+export const AP_SSID_PREFIX = "SmartBMS-"
+export const AP_ADDRESS_NOTE = "192.168.4.1 on the dongle"
+export const FIRST_RETRY_MS = 5000
+export const MAX_RETRY_MS = 300000
+export const CONNECT_WAIT_MS = 15000
+/** Without the configured network this long, the access point opens beside the retries. */
+export const LONG_FAILURE_MS = 30 * 60 * 1000
+
+const wifi = new ds.Wifi()
+const ap = new ds.WifiAccessPoint()
+/** Both services keep the current address in register 0x181 */
+const IP_ADDRESS_REGISTER = 0x181
+const wifiRegisters = new RegisterReader(wifi)
+const apRegisters = new RegisterReader(ap)
+let apRunning = false
+let stationUp = false
+
+/** SSID of the dongle's access point: SmartBMS- and the last 4 hex digits of the device id. */
+export function accessPointSsid(deviceId: string) {
+    return AP_SSID_PREFIX + deviceId.slice(deviceId.length - 4).toUpperCase()
+}
+
+/** WPA2 password of the access point: the first 8 hex digits of the device id (printed at boot). */
+export function accessPointPassword(deviceId: string) {
+    return deviceId.slice(0, 8).toLowerCase()
+}
+
+/** An IPv4 address from a register: 4 bytes, or the first 4 of 16 (the Wi-Fi service pads it). */
+function ipText(b: Buffer) {
+    return b && b.length >= 4 ? `${b[0]}.${b[1]}.${b[2]}.${b[3]}` : "0.0.0.0"
+}
+
+function printWebAddress(ip: string) {
+    const port = setting("ports.web")
+    console.log(`Web: http://${ip}:${port}/ (http://${setting("wifi.host")}.local:${port}/)`)
+}
+
+async function waitBound(role: ds.Role) {
+    while (!role.isBound) await ds.sleep(50)
+}
+
+export async function startAccessPoint() {
+    await waitBound(ap)
+    const id = ds.deviceIdentifier("self")
+    const ssid = accessPointSsid(id)
+    const password = accessPointPassword(id)
+    const status = await ds.actionReport(ap, "startAp", async () => await ap.startAp(0, ssid, password))
+    if (status.payload[0] !== 0) {
+        console.warn(`Wi-Fi: the access point did not start (status ${status.payload[0]})`)
+        return
+    }
+    apRunning = true
+    setLedInputs({ accessPoint: true })
+    const ip = ipText(await apRegisters.read(IP_ADDRESS_REGISTER))
+    console.log(`Wi-Fi: access point mode, SSID ${ssid}, WPA2 password ${password}, IP ${ip}`)
+    printWebAddress(ip)
+}
+
+async function stationConnected() {
+    const ip = await wifiRegisters.read(IP_ADDRESS_REGISTER)
+    return !!ip && ip.length >= 4 && (ip[0] | ip[1] | ip[2] | ip[3]) !== 0 ? ip : null
+}
+
+async function runStation(ssid: string) {
+    await waitBound(wifi)
+    await wifi.addNetwork(ssid, setting("wifi.pass"))
+    let retryMs = FIRST_RETRY_MS
+    let lostSince = ds.millis()
+    for (;;) {
+        let ip = await stationConnected()
+        if (!ip) {
+            await wifi.reconnect()
+            const deadline = ds.millis() + CONNECT_WAIT_MS
+            while (!ip && ds.millis() < deadline) {
+                await ds.sleep(250)
+                ip = await stationConnected()
+            }
+        }
+        if (ip && !stationUp) {
+            stationUp = true
+            retryMs = FIRST_RETRY_MS
+            setLedInputs({ stationConnected: true })
+            console.log(`Wi-Fi: station mode, connected to "${ssid}", IP ${ipText(ip)}`)
+            printWebAddress(ipText(ip))
+        } else if (!ip) {
+            if (stationUp) {
+                stationUp = false
+                lostSince = ds.millis()
+                setLedInputs({ stationConnected: false })
+                console.log(`Wi-Fi: lost "${ssid}"; retrying`)
+            }
+            console.log(`Wi-Fi: "${ssid}" not reachable; next try in ${Math.round(retryMs / 1000)} s`)
+            if (!apRunning && ds.millis() - lostSince >= LONG_FAILURE_MS) {
+                console.log(`Wi-Fi: no "${ssid}" for ${Math.round(LONG_FAILURE_MS / 60000)} min: opening the access point as well`)
+                await startAccessPoint()
+            }
+            await ds.sleep(retryMs)
+            retryMs = Math.min(MAX_RETRY_MS, retryMs * 2)
+            continue
+        }
+        await ds.sleep(2000)
+    }
+}
+
+/** Brings the network up: the access point when asked or when no network is configured. */
+export async function startNetwork(accessPointMode: boolean) {
+    await waitBound(ap)
+    await ap.hostname.write(setting("wifi.host"))
+    const ssid = setting("wifi.ssid") as string
+    if (accessPointMode || !ssid) {
+        if (!ssid) console.log("Wi-Fi: no network configured")
+        await startAccessPoint()
+        return
+    }
+    console.log(`Wi-Fi: connecting to "${ssid}" as ${setting("wifi.host")}`)
+    startTask("Wi-Fi station", async () => await runStation(ssid))
+}
+
+/** Forgets the station networks (factory reset). */
+export async function forgetNetworks() {
+    await waitBound(wifi)
+    await wifi.forgetAllNetworks()
+}

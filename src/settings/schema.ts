@@ -1,0 +1,163 @@
+// Every setting of the dongle: one table with types, ranges and factory defaults, and the
+// validation every change goes through (web page, API, MQTT, tests). Pure.
+//
+// A setting's id is "group.name". Each group is stored as one flash setting (key = group, at most
+// 13 characters) holding a JSON object, so a group is always written whole: a reset during a change
+// leaves every group either as it was or as it became, never half-written.
+
+export const SCHEMA_VERSION = 2
+/** A stored value must fit one Jacdac packet (devicescript-notes.md): keep groups under this. */
+export const MAX_STORED_BYTES = 200
+
+export const KIND_STRING = 1
+export const KIND_INT = 2
+export const KIND_BOOL = 3
+
+/** What characters a string setting may hold. */
+export const TEXT_ANY = 0 // printable, no control characters
+export const TEXT_HOSTNAME = 1 // a-z 0-9 -
+export const TEXT_HOST = 2 // a host name or IPv4 address: a-z A-Z 0-9 . - _
+export const TEXT_TIME = 3 // HH:MM
+
+export interface FieldSpec {
+    id: string
+    kind: number
+    def: any
+    min?: number
+    max?: number
+    minLength?: number
+    maxLength?: number
+    text?: number
+    /** never sent back to a browser */
+    secret?: boolean
+    /** passwords: empty, or at least minLength */
+    emptyOk?: boolean
+    /** values refused besides the range (the web port is never 80) */
+    forbidden?: number[]
+}
+
+const str = (id: string, def: string, maxLength: number, text = TEXT_ANY): FieldSpec => ({ id, kind: KIND_STRING, def, maxLength, text })
+const int = (id: string, def: number, min: number, max: number): FieldSpec => ({ id, kind: KIND_INT, def, min, max })
+const bool = (id: string, def: boolean): FieldSpec => ({ id, kind: KIND_BOOL, def })
+const secret = (id: string, minLength: number, maxLength: number): FieldSpec => ({
+    id, kind: KIND_STRING, def: "", minLength, maxLength, text: TEXT_ANY, secret: true, emptyOk: true,
+})
+
+export const FIELDS: FieldSpec[] = [
+    // Wi-Fi (station mode); no SSID: the dongle starts its access point
+    str("wifi.ssid", "", 32),
+    secret("wifi.pass", 8, 63),
+    { id: "wifi.host", kind: KIND_STRING, def: "smartbms", minLength: 1, maxLength: 32, text: TEXT_HOSTNAME },
+    // web pages and API; empty password: set on the first setup
+    secret("admin.pass", 8, 64),
+    // local services
+    { id: "ports.web", kind: KIND_INT, def: 6789, min: 1, max: 65535, forbidden: [80] },
+    int("ports.modbus", 502, 1, 65535),
+    int("ports.unit", 1, 1, 247),
+    bool("ports.mbWrite", false),
+    bool("ports.pcm", true),
+    int("ports.pcmPort", 6790, 1, 65535),
+    // MQTT
+    bool("mqtt.on", false),
+    str("mqtt.host", "", 64, TEXT_HOST),
+    int("mqtt.port", 1883, 1, 65535),
+    bool("mqtt.tls", false),
+    int("mqtt.period", 10, 1, 3600),
+    bool("mqtt.cmds", false),
+    bool("mqtt.ha", true),
+    str("mqtt.haPrefix", "homeassistant", 32),
+    str("mqttAuth.user", "", 32),
+    secret("mqttAuth.pass", 0, 64),
+    str("mqttAuth.client", "", 32),
+    str("mqttTopic.prefix", "", 64), // empty: smartbms/<device id>
+    // FTP upload
+    bool("ftp.on", false),
+    str("ftp.host", "", 64, TEXT_HOST),
+    int("ftp.port", 21, 1, 65535),
+    int("ftp.period", 60, 1, 1440), // minutes
+    bool("ftp.cells", false),
+    str("ftpAuth.user", "", 32),
+    secret("ftpAuth.pass", 0, 64),
+    // SD card logging
+    bool("sdlog.on", false),
+    int("sdlog.period", 60, 1, 86400), // seconds
+    bool("sdlog.cells", false),
+    // periodic reset; days: bit 0 Monday .. bit 6 Sunday
+    bool("preset.on", false),
+    int("preset.max", 1, 1, 24),
+    int("preset.days", 127, 1, 127),
+    { id: "preset.time", kind: KIND_STRING, def: "03:00", minLength: 5, maxLength: 5, text: TEXT_TIME },
+    // user settings, written into the log files
+    str("user.serial", "", 32),
+    str("user.location", "", 64),
+    // BMS options; address 0: detect (0x40, then 0x80)
+    int("bms.addr", 0, 0, 128),
+    bool("bms.invert", false),
+]
+
+export function fieldSpec(id: string): FieldSpec {
+    for (const f of FIELDS) if (f.id === id) return f
+    return null
+}
+
+export function groupOf(id: string) {
+    return id.slice(0, id.indexOf("."))
+}
+
+export function nameOf(id: string) {
+    return id.slice(id.indexOf(".") + 1)
+}
+
+/** Every group name, in table order. */
+export function groups() {
+    const r: string[] = []
+    for (const f of FIELDS) if (r.indexOf(groupOf(f.id)) < 0) r.push(groupOf(f.id))
+    return r
+}
+
+function charOk(c: number, text: number) {
+    const lower = c >= 97 && c <= 122
+    const digit = c >= 48 && c <= 57
+    if (text === TEXT_HOSTNAME) return lower || digit || c === 45
+    if (text === TEXT_HOST) return lower || digit || (c >= 65 && c <= 90) || c === 45 || c === 46 || c === 95
+    if (text === TEXT_TIME) return digit || c === 58
+    return c >= 32 && c !== 127
+}
+
+/** null when `value` is acceptable for the field, else what is wrong with it. */
+export function validateValue(f: FieldSpec, value: any): string {
+    if (f.kind === KIND_BOOL) return typeof value === "boolean" ? null : "must be true or false"
+    if (f.kind === KIND_INT) {
+        if (typeof value !== "number" || Math.round(value) !== value) return "must be a whole number"
+        if (value < f.min || value > f.max) return `must be from ${f.min} to ${f.max}`
+        if (f.forbidden && f.forbidden.indexOf(value) >= 0) return `${value} is not allowed`
+        if (f.id === "bms.addr" && value !== 0 && value !== 0x40 && value !== 0x80) return "must be 0 (detect), 64 (0x40) or 128 (0x80)"
+        return null
+    }
+    if (typeof value !== "string") return "must be text"
+    const s = value as string
+    if (s.length > f.maxLength) return `at most ${f.maxLength} characters`
+    if (f.minLength && s.length < f.minLength && !(f.emptyOk && s.length === 0))
+        return f.emptyOk ? `empty or at least ${f.minLength} characters` : `at least ${f.minLength} characters`
+    for (let i = 0; i < s.length; i++)
+        if (!charOk(s.charCodeAt(i), f.text)) {
+            if (f.text === TEXT_HOSTNAME) return "only a-z, 0-9 and -"
+            if (f.text === TEXT_HOST) return "a host name or IPv4 address"
+            if (f.text === TEXT_TIME) return "HH:MM"
+            return "no control characters"
+        }
+    if (f.text === TEXT_HOSTNAME && (s.charCodeAt(0) === 45 || s.charCodeAt(s.length - 1) === 45)) return "cannot start or end with -"
+    if (f.text === TEXT_TIME) {
+        const h = parseInt(s.slice(0, 2))
+        const m = parseInt(s.slice(3, 5))
+        if (s.charCodeAt(2) !== 58 || !(h >= 0 && h <= 23) || !(m >= 0 && m <= 59)) return "HH:MM, 00:00 to 23:59"
+    }
+    return null
+}
+
+/** The factory defaults, by id. */
+export function defaults() {
+    const r: Record<string, any> = {}
+    for (const f of FIELDS) r[f.id] = f.def
+    return r
+}
