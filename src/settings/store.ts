@@ -137,8 +137,14 @@ export async function updateSettings(changes: Record<string, any>): Promise<Reco
     return errors
 }
 
+/** Keys kept outside the groups; factory reset deletes them too. */
+const OTHER_KEYS = ["resetCount", V1_BMS_ADDRESS, V1_BMS_INVERT, V1_BOOTS]
+
 /** Wipes every setting (Wi-Fi, passwords, counters, everything) back to the factory defaults. */
 export async function factoryReset() {
+    // every key by name: the settings service's `clear` does nothing in the DeviceScript 2.16.4 VM
+    for (const g of groups()) await deleteSetting(g)
+    for (const k of OTHER_KEYS) await deleteSetting(k)
     await settings.clear()
     await writeSetting(VERSION_KEY, SCHEMA_VERSION)
     values = defaults()
