@@ -9,26 +9,29 @@ import { startTestDongle, tempDir, CLI, sleep } from "./helpers.mjs"
 
 test("pressing reset restarts the firmware with its settings intact", async t => {
     const d = await startTestDongle(t)
-    assert.equal(await d.waitForLine(/^Boot number:/, { timeoutMs: 20000 }), "Boot number: 1")
+    await d.waitForLine(/^Reset counter 1: normal start/, { timeoutMs: 20000 })
     const id = await d.waitForLine(/^Device id:/)
-    const vmPid = d.vm.child.pid
+    await d.writeFirmwareSetting("user", { serial: "PACK-0042" })
     await d.settleFlash()
+    const vmPid = d.vm.child.pid
     const since = d.mark()
     await d.reset()
     assert.notEqual(d.vm.child.pid, vmPid, "a new VM process")
-    assert.equal(await d.waitForLine(/^Boot number:/, { since, timeoutMs: 20000 }), "Boot number: 2")
-    assert.equal(await d.waitForLine(/^Device id:/, { since }), id)
+    assert.equal(await d.waitForLine(/^Device id:/, { since, timeoutMs: 20000 }), id)
     await d.waitForLine(/^BMS link: ok/, { since, timeoutMs: 20000 }) // and it talks to the BMS again
+    assert.deepEqual(JSON.parse((await d.readFirmwareSetting("user")).toString()), { serial: "PACK-0042" })
+    assert.ok(!d.linesSince(since).some(l => l.startsWith("settings:")), "no setting fell back to its default")
 })
 
 test("the flash survives stopping and starting the host runtime", async t => {
     const dir = tempDir(t)
     const first = await startTestDongle(t, { dir })
-    await first.waitForLine("Boot number: 1", { timeoutMs: 20000 })
+    await first.waitForLine(/^Reset counter 1: normal start/, { timeoutMs: 20000 })
+    await first.writeFirmwareSetting("wifi", { ssid: "host-network", pass: "correct horse" })
     await first.settleFlash()
     await first.stop()
     const second = await startTestDongle(t, { dir })
-    await second.waitForLine("Boot number: 2", { timeoutMs: 20000 })
+    await second.waitForLine('Wi-Fi: station mode, connected to "host-network", IP 127.0.0.1', { timeoutMs: 30000 })
 })
 
 test("SIGUSR2 presses the reset button of the command-line host", async t => {
@@ -47,9 +50,11 @@ test("SIGUSR2 presses the reset button of the command-line host", async t => {
             await sleep(50)
         }
     }
-    await until(/Boot number: 1\n/)
+    await until(/Reset counter 1: normal start\n/)
+    await sleep(1500) // the cleared counter reaches the flash file
     child.kill("SIGUSR2")
-    await until(/Boot number: 2\n/)
+    await until(/Reset counter 1: normal start\n[^]*Reset counter 1: normal start\n/)
+    assert.equal(out.match(/^Device id: /gm).length, 2, "two boots")
     // stdout is the dongle's console only: one message per line, no host chatter
     for (const line of out.trim().split("\n")) assert.doesNotMatch(line, /^\[host\]|tcp: /)
     child.kill("SIGTERM")
