@@ -20,6 +20,16 @@ export async function restoreFactoryDefaults() {
 let count = 0
 let windowEndsAt = 0
 
+/**
+ * Factory reset as an action (the web page's button): wipes everything, then restarts the program,
+ * which boots with factory settings, that is, into access point mode.
+ */
+export async function factoryResetAndRestart() {
+    await restoreFactoryDefaults()
+    console.log("Factory reset: restarting in access point mode")
+    ds.restart()
+}
+
 /** Settings, reset counter, banner; opens the reset window (the LED flashes). */
 export async function beginBoot() {
     await loadSettings()
