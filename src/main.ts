@@ -4,8 +4,13 @@ import { startBmsLink } from "./bms/start"
 import { bmsChanged, bmsLink } from "./bms/store"
 import { LINK_ERROR } from "./bms/link-state"
 import { setLedInputs } from "./led/status-led"
+import { startModbus } from "./modbus/server"
+import { startPcmasterBridge } from "./pcmaster/bridge"
+import { startTask } from "./platform/tasks"
 
 await beginBoot()
-await startBmsLink()
+const bms = await startBmsLink()
 bmsChanged.subscribe(() => setLedInputs({ bmsError: bmsLink() === LINK_ERROR }))
 await finishBoot()
+startTask("Modbus", async () => await startModbus(bms.poller))
+startTask("PCMaster bridge", async () => await startPcmasterBridge(bms.uart, bms.poller))

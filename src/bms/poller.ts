@@ -7,7 +7,7 @@ import { ADDRESS_APP, ADDRESS_PC, FRAME_LENGTH } from "./frame"
 import { BmsInfo, BmsReadings, decodeInfo, decodeReading, framesFor } from "./decode"
 import { LINK_ERROR, LINK_OK, LinkState } from "./link-state"
 import { buildSnapshot, readingsComplete } from "./snapshot"
-import { publishInfo, publishLink, publishSnapshot } from "./store"
+import { publishInfo, publishLink, publishPaused, publishSnapshot } from "./store"
 import { BmsUart } from "./uart"
 import { WallClock } from "../platform/clock"
 
@@ -65,12 +65,36 @@ export class BmsPoller {
         this.address = options.address === ADDRESS_APP ? ADDRESS_APP : ADDRESS_PC
     }
 
+    private pauseRequested = false
+    private paused = false
+    private readonly pauseChanged = ds.emitter<number>()
+
     async run() {
         for (;;) {
+            if (this.pauseRequested) {
+                this.paused = true
+                this.pauseChanged.emit(1)
+                while (this.pauseRequested) await ds.wait(this.pauseChanged, 1000)
+                this.paused = false
+                continue
+            }
             // while the link is down, a full cycle only follows a probe that got an answer
             if (this.link.state === LINK_ERROR && !(await this.probe())) continue
             await this.cycle()
         }
+    }
+
+    /** Stops polling once the request under way is answered; resolves when the UART is free. */
+    async pause() {
+        this.pauseRequested = true
+        publishPaused(true)
+        while (!this.paused) await ds.wait(this.pauseChanged, 100)
+    }
+
+    resume() {
+        this.pauseRequested = false
+        publishPaused(false)
+        this.pauseChanged.emit(1)
     }
 
     /** One fast cycle (plus one slow read when due); publishes a snapshot when complete. */
@@ -79,6 +103,7 @@ export class BmsPoller {
         const r: BmsReadings = {}
         this.commandRan = false
         for (const id of FAST_IDS) {
+            if (this.pauseRequested) return // the PCMaster bridge takes the UART: no failure
             await this.runCommands()
             if (this.commandRan) return // restart: the snapshot must show what the command did
             const ok = await this.read(id, r)
@@ -209,7 +234,7 @@ export class BmsPoller {
      * confirmed it. False at once while the link is down.
      */
     async command(dataId: number, data: Buffer): Promise<boolean> {
-        if (this.link.state !== LINK_OK) return false
+        if (this.link.state !== LINK_OK || this.pauseRequested) return false
         const c: Command = { dataId, data, done: false, ok: false }
         this.commands.push(c)
         const deadline = ds.millis() + 5000

@@ -1,4 +1,5 @@
-// Starts the BMS link: UART, poller, console status. Returns the poller for commands.
+// Starts the BMS link: UART, poller, console status, the Daly BMS Jacdac service. Returns the
+// poller (commands, pause) and the UART (the PCMaster bridge).
 import { startTask } from "../platform/tasks"
 import { startConsoleStatus } from "./console-status"
 import { serveDalyBms } from "./jacdac-server"
@@ -18,5 +19,5 @@ export async function startBmsLink() {
     startConsoleStatus()
     serveDalyBms(poller)
     startTask("BMS poller", async () => await poller.run())
-    return poller
+    return { poller, uart }
 }

@@ -9,13 +9,28 @@ let snapshot: BmsSnapshot = null
 let link = LINK_STARTING
 let info: BmsInfo = {}
 let address = 0
+let paused = false
 
 export const bmsChanged = ds.emitter<number>()
 export const linkChanged = ds.emitter<string>()
 
-/** The current snapshot, or null when there is none or the link is down (never stale data as current). */
+/**
+ * The current snapshot, or null when there is none, the link is down, or polling is paused for a
+ * PCMaster session: never stale data as current.
+ */
 export function currentSnapshot() {
-    return link === LINK_OK ? snapshot : null
+    return link === LINK_OK && !paused ? snapshot : null
+}
+
+/** Polling is paused: a PCMaster session has the BMS. */
+export function pollingPaused() {
+    return paused
+}
+
+export function publishPaused(p: boolean) {
+    if (p === paused) return
+    paused = p
+    bmsChanged.emit(1)
 }
 
 /** The last good snapshot, whatever the link (for "last seen" displays, with its readAtMs). */

@@ -20,9 +20,16 @@ export class BmsUart {
         this.serial.report().subscribe((pkt: ds.Packet) => self.onPacket(pkt))
     }
 
+    /** When set, received bytes go here unframed (the PCMaster bridge) instead of to the poller. */
+    rawListener: (bytes: Buffer) => void = null
+
     private onPacket(pkt: ds.Packet) {
         if (!pkt.isReport || pkt.serviceCommand !== SERIAL_RECEIVED) return
         this.bytesReceived += pkt.payload.length
+        if (this.rawListener) {
+            this.rawListener(pkt.payload)
+            return
+        }
         const got = this.reader.push(pkt.payload)
         if (!got.length) return
         for (const f of got) this.frames.push(f)
@@ -34,6 +41,11 @@ export class BmsUart {
         while (!this.serial.isBound) await ds.sleep(20)
         await this.serial.baudRate.write(BMS_BAUD)
         await this.serial.enabled.write(true)
+    }
+
+    /** Sends bytes to the BMS unchanged (the PCMaster bridge). */
+    async sendRaw(bytes: Buffer) {
+        await this.serial.send(bytes)
     }
 
     /**

@@ -26,6 +26,8 @@ export async function startTestDongle(t, options = {}) {
         sd: path.join(dir, "sd"),
         log: m => hostMessages.push(m),
         ...options,
+        // the dongle's fixed ports on free ports of this machine: tests run side by side
+        portMap: { 502: 0, 6789: 0, 6790: 0, ...(options.portMap ?? {}) },
     })
     dongle.hostMessages = hostMessages
     dongle.dir = dir

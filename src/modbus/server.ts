@@ -1,0 +1,63 @@
+// The Modbus TCP server on the stream-socket contract: port and unit id from the settings, at most
+// MAX_CLIENTS connections (more are refused by the socket service), writes through the BMS poller.
+import * as ds from "@devicescript/core"
+import { currentSnapshot } from "../bms/store"
+import { BmsPoller } from "../bms/poller"
+import { setting } from "../settings/store"
+import { listen, TcpConnection } from "../platform/stream-sockets"
+import { startTask } from "../platform/tasks"
+import { CHARGE_MOS_CONTROL } from "./register-map"
+import { exception, EX_DEVICE_FAILURE, EX_GATEWAY_PATH, FrameSplitter, frameResponse, ModbusFrame, processPdu } from "./protocol"
+
+export const MAX_CLIENTS = 4
+/** A connection without a request this long is closed. */
+export const IDLE_TIMEOUT_MS = 120000
+
+async function answer(conn: TcpConnection, poller: BmsPoller, frame: ModbusFrame) {
+    if (frame.unit !== setting("ports.unit")) {
+        await conn.write(frameResponse(frame, exception(frame.pdu[0], EX_GATEWAY_PATH)))
+        return
+    }
+    const outcome = processPdu(frame.pdu, { snapshot: currentSnapshot(), writeEnabled: setting("ports.mbWrite") })
+    let pdu = outcome.pdu
+    if (!pdu) {
+        let ok = true
+        for (const w of outcome.writes) {
+            const on = w.value === 1
+            ok = ok && (w.addr === CHARGE_MOS_CONTROL ? await poller.setChargeMos(on) : await poller.setDischargeMos(on))
+        }
+        pdu = ok ? outcome.okPdu : exception(frame.pdu[0], EX_DEVICE_FAILURE)
+    }
+    await conn.write(frameResponse(frame, pdu))
+}
+
+async function serve(conn: TcpConnection, poller: BmsPoller) {
+    const splitter = new FrameSplitter()
+    try {
+        for (;;) {
+            const bytes = await conn.read(IDLE_TIMEOUT_MS)
+            if (!bytes) break // closed by the client, or idle
+            for (const frame of splitter.push(bytes)) await answer(conn, poller, frame)
+            if (splitter.error) {
+                console.log(`Modbus: ${conn.remoteAddress}: malformed header (${splitter.error}); connection closed`)
+                break
+            }
+        }
+    } catch (e) {
+        console.log(`Modbus: ${conn.remoteAddress}: ${(e as Error).message}`)
+    }
+    await conn.close()
+}
+
+function spawnClient(conn: TcpConnection, poller: BmsPoller) {
+    startTask("Modbus client", async () => await serve(conn, poller))
+}
+
+export async function startModbus(poller: BmsPoller) {
+    const port = setting("ports.modbus") as number
+    const listener = await listen(port, MAX_CLIENTS)
+    console.log(`Modbus TCP: port ${port}, unit id ${setting("ports.unit")}, writes ${setting("ports.mbWrite") ? "enabled" : "disabled"}`)
+    startTask("Modbus server", async () => {
+        for (;;) spawnClient(await listener.accept(), poller)
+    })
+}

@@ -1,0 +1,77 @@
+// The PCMaster bridge on UDP (ports.pcmPort, default 6790): Daly's PCMaster reaches the BMS through
+// the dongle. Datagrams from the session's client go to the BMS UART unchanged; bytes from the BMS
+// go back to that client, gathered until the UART has been quiet REPLY_GAP_MS (so a multi-frame
+// reply travels whole). The dongle's polling pauses during the session.
+import * as ds from "@devicescript/core"
+import { BmsPoller } from "../bms/poller"
+import { BmsUart } from "../bms/uart"
+import { setting } from "../settings/store"
+import { bindUdp, UdpEndpoint } from "../platform/stream-sockets"
+import { startTask } from "../platform/tasks"
+import { ACCEPT, BridgeSession, REFUSED, SESSION_IDLE_MS, STARTED } from "./session"
+
+/** UART quiet time that ends a reply (3 byte times at 9600 baud plus the timer grain). */
+export const REPLY_GAP_MS = 30
+
+export async function startPcmasterBridge(uart: BmsUart, poller: BmsPoller) {
+    if (!setting("ports.pcm")) {
+        console.log("PCMaster bridge: disabled")
+        return
+    }
+    const port = setting("ports.pcmPort") as number
+    const udp = await bindUdp(port)
+    console.log(`PCMaster bridge: UDP port ${port}`)
+    const session = new BridgeSession()
+    let clientAddress = ""
+    let clientPort = 0
+    let pending: Buffer = null
+    let lastByteMs = 0
+    const refusedNoted: string[] = []
+
+    uart.rawListener = null
+    const onBytes = (bytes: Buffer) => {
+        pending = pending ? pending.concat(bytes) : bytes
+        lastByteMs = ds.millis()
+    }
+
+    // replies back to the client, and the end of idle sessions
+    startTask("PCMaster replies", async () => {
+        for (;;) {
+            await ds.sleep(10)
+            if (pending && ds.millis() - lastByteMs >= REPLY_GAP_MS) {
+                const reply = pending
+                pending = null
+                await udp.sendTo(clientAddress, clientPort, reply)
+            }
+            if (session.expired(ds.millis())) {
+                uart.rawListener = null
+                poller.resume()
+                refusedNoted.length = 0
+                console.log(`PCMaster: session ended after ${SESSION_IDLE_MS / 1000} s idle; BMS polling resumed`)
+            }
+        }
+    })
+
+    startTask("PCMaster bridge", async () => {
+        for (;;) {
+            const d = await udp.receive()
+            const client = `${d.address}:${d.port}`
+            const verdict = session.offer(client, ds.millis())
+            if (verdict === REFUSED) {
+                if (refusedNoted.indexOf(client) < 0) {
+                    refusedNoted.push(client)
+                    console.log(`PCMaster: ignoring ${client}: the session of ${session.owner} is active`)
+                }
+                continue
+            }
+            if (verdict === STARTED) {
+                clientAddress = d.address
+                clientPort = d.port
+                console.log(`PCMaster: session from ${client}; BMS polling paused`)
+                await poller.pause()
+                uart.rawListener = onBytes
+            }
+            await uart.sendRaw(d.data)
+        }
+    })
+}
