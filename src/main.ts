@@ -7,10 +7,12 @@ import { setLedInputs } from "./led/status-led"
 import { startModbus } from "./modbus/server"
 import { startPcmasterBridge } from "./pcmaster/bridge"
 import { startTask } from "./platform/tasks"
+import { startWeb } from "./web/server"
 
 await beginBoot()
 const bms = await startBmsLink()
 bmsChanged.subscribe(() => setLedInputs({ bmsError: bmsLink() === LINK_ERROR }))
 await finishBoot()
+startTask("Web", async () => await startWeb(bms.poller))
 startTask("Modbus", async () => await startModbus(bms.poller))
 startTask("PCMaster bridge", async () => await startPcmasterBridge(bms.uart, bms.poller))

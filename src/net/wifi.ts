@@ -23,6 +23,13 @@ const wifiRegisters = new RegisterReader(wifi)
 const apRegisters = new RegisterReader(ap)
 let apRunning = false
 let stationUp = false
+let stationIp = "0.0.0.0"
+let apIp = "0.0.0.0"
+
+/** What the API reports: "ap" while the access point runs, else "station"; and the address. */
+export function networkState() {
+    return { mode: apRunning ? "ap" : "station", ip: apRunning ? apIp : stationIp, connected: apRunning || stationUp }
+}
 
 /** SSID of the dongle's access point: SmartBMS- and the last 4 hex digits of the device id. */
 export function accessPointSsid(deviceId: string) {
@@ -61,6 +68,7 @@ export async function startAccessPoint() {
     apRunning = true
     setLedInputs({ accessPoint: true })
     const ip = ipText(await apRegisters.read(IP_ADDRESS_REGISTER))
+    apIp = ip
     console.log(`Wi-Fi: access point mode, SSID ${ssid}, WPA2 password ${password}, IP ${ip}`)
     printWebAddress(ip)
 }
@@ -87,6 +95,7 @@ async function runStation(ssid: string) {
         }
         if (ip && !stationUp) {
             stationUp = true
+            stationIp = ipText(ip)
             retryMs = FIRST_RETRY_MS
             setLedInputs({ stationConnected: true })
             console.log(`Wi-Fi: station mode, connected to "${ssid}", IP ${ipText(ip)}`)

@@ -18,6 +18,7 @@ export const TEXT_ANY = 0 // printable, no control characters
 export const TEXT_HOSTNAME = 1 // a-z 0-9 -
 export const TEXT_HOST = 2 // a host name or IPv4 address: a-z A-Z 0-9 . - _
 export const TEXT_TIME = 3 // HH:MM
+export const TEXT_HASH = 4 // 64 lowercase hex digits (a SHA-256)
 
 export interface FieldSpec {
     id: string
@@ -48,8 +49,8 @@ export const FIELDS: FieldSpec[] = [
     str("wifi.ssid", "", 32),
     secret("wifi.pass", 8, 63),
     { id: "wifi.host", kind: KIND_STRING, def: "smartbms", minLength: 1, maxLength: 32, text: TEXT_HOSTNAME },
-    // web pages and API; empty password: set on the first setup
-    secret("admin.pass", 8, 64),
+    // web pages and API: the SHA-256 of the admin password (web/auth.ts); empty: set on the first setup
+    { id: "admin.pass", kind: KIND_STRING, def: "", minLength: 64, maxLength: 64, text: TEXT_HASH, secret: true, emptyOk: true },
     // local services
     { id: "ports.web", kind: KIND_INT, def: 6789, min: 1, max: 65535, forbidden: [80] },
     int("ports.modbus", 502, 1, 65535),
@@ -121,6 +122,7 @@ function charOk(c: number, text: number) {
     if (text === TEXT_HOSTNAME) return lower || digit || c === 45
     if (text === TEXT_HOST) return lower || digit || (c >= 65 && c <= 90) || c === 45 || c === 46 || c === 95
     if (text === TEXT_TIME) return digit || c === 58
+    if (text === TEXT_HASH) return digit || (c >= 97 && c <= 102)
     return c >= 32 && c !== 127
 }
 
@@ -144,6 +146,7 @@ export function validateValue(f: FieldSpec, value: any): string {
             if (f.text === TEXT_HOSTNAME) return "only a-z, 0-9 and -"
             if (f.text === TEXT_HOST) return "a host name or IPv4 address"
             if (f.text === TEXT_TIME) return "HH:MM"
+            if (f.text === TEXT_HASH) return "a SHA-256 in hex"
             return "no control characters"
         }
     if (f.text === TEXT_HOSTNAME && (s.charCodeAt(0) === 45 || s.charCodeAt(s.length - 1) === 45)) return "cannot start or end with -"

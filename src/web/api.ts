@@ -1,0 +1,161 @@
+// The JSON API behind the pages (docs/api.md). Reading the status is public; everything that changes
+// something needs a session (login with the admin password).
+import * as ds from "@devicescript/core"
+import { BmsPoller } from "../bms/poller"
+import { bmsLink, currentSnapshot, lastSnapshot, pollingPaused } from "../bms/store"
+import { FIRMWARE_VERSION } from "../firmware"
+import { networkState } from "../net/wifi"
+import { wallClock } from "../platform/clock"
+import { FIELDS } from "../settings/schema"
+import { publicSettings, setting, updateSettings } from "../settings/store"
+import { factoryResetAndRestart } from "../boot/start"
+import { checkNewPassword, endAllSessions, lockedFor, login, logout, newSession, passwordHash, passwordSet, validSession } from "./auth"
+import { cookie, HttpRequest, HttpResponse, json, problem } from "./http"
+import { statusJson } from "./status"
+
+export const SESSION_COOKIE = "sid"
+
+function sessionOf(req: HttpRequest) {
+    const bearer = req.headers["authorization"] || ""
+    if (bearer.indexOf("Bearer ") === 0) return bearer.slice(7)
+    return cookie(req.headers, SESSION_COOKIE)
+}
+
+function withSession(status: number, body: any, token: string): HttpResponse {
+    const r = json(status, body)
+    r.headers = { "Set-Cookie": `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict` }
+    return r
+}
+
+function parseBody(req: HttpRequest): any {
+    if ((req.headers["content-type"] || "").indexOf("application/json") !== 0) return undefined
+    try {
+        return JSON.parse(req.body)
+    } catch (e) {
+        return undefined
+    }
+}
+
+export function deviceInfo() {
+    const net = networkState()
+    return {
+        id: ds.deviceIdentifier("self"),
+        firmware: FIRMWARE_VERSION,
+        uptime_s: Math.floor(ds.millis() / 1000),
+        mode: net.mode,
+        ip: net.ip,
+        hostname: setting("wifi.host") as string,
+    }
+}
+
+function schemaJson() {
+    return FIELDS.filter(f => f.id !== "admin.pass").map(f => ({
+        id: f.id,
+        type: f.kind === 1 ? "text" : f.kind === 2 ? "int" : "bool",
+        default: f.secret ? "" : f.def,
+        min: f.min,
+        max: f.max,
+        maxLength: f.maxLength,
+        secret: !!f.secret,
+    }))
+}
+
+async function runAction(poller: BmsPoller, body: any): Promise<HttpResponse> {
+    const action = body ? body.action : undefined
+    if (action === "charge_mos" || action === "discharge_mos") {
+        if (typeof body.on !== "boolean") return problem(400, "on must be true or false")
+        const ok = action === "charge_mos" ? await poller.setChargeMos(body.on) : await poller.setDischargeMos(body.on)
+        return ok ? json(200, { ok: true }) : problem(503, "the BMS did not confirm the command")
+    }
+    if (action === "set_soc") {
+        if (typeof body.soc !== "number" || !(body.soc >= 0 && body.soc <= 100)) return problem(400, "soc must be a number from 0 to 100")
+        const clock = await wallClock()
+        if (!clock) return problem(503, "the clock is not set; the BMS takes SOC and clock together")
+        return (await poller.setSoc(body.soc, clock)) ? json(200, { ok: true }) : problem(503, "the BMS did not confirm the command")
+    }
+    if (action === "reboot") {
+        console.log("Web: reboot requested")
+        setTimeout(() => ds.restart(), 300) // after the answer has gone out
+        return json(202, { ok: true })
+    }
+    if (action === "factory_reset") {
+        console.log("Web: factory reset requested")
+        setTimeout(async () => await factoryResetAndRestart(), 300)
+        return json(202, { ok: true })
+    }
+    return problem(400, "unknown action", { actions: ["charge_mos", "discharge_mos", "set_soc", "reboot", "factory_reset"] })
+}
+
+/** Routes an /api request. */
+export async function handleApi(req: HttpRequest, poller: BmsPoller): Promise<HttpResponse> {
+    const p = req.path
+    const get = req.method === "GET" || req.method === "HEAD"
+    const post = req.method === "POST"
+    if (p === "/api/status") {
+        if (!get) return problem(405, "GET only")
+        return json(200, statusJson(deviceInfo(), bmsLink(), pollingPaused(), currentSnapshot(), lastSnapshot(), ds.millis()))
+    }
+    if (p === "/api/session") {
+        if (!get) return problem(405, "GET only")
+        return json(200, { logged_in: validSession(sessionOf(req)), password_set: passwordSet(), mode: networkState().mode })
+    }
+    if (p === "/api/setup") {
+        if (!post) return problem(405, "POST only")
+        if (passwordSet()) return problem(403, "the admin password is already set; log in")
+        if (networkState().mode !== "ap") return problem(403, "the first setup is done in access point mode (press reset 3 times)")
+        const body = parseBody(req)
+        const bad = checkNewPassword(body ? body.password : undefined)
+        if (bad) return problem(400, "invalid password", { errors: { password: bad } })
+        await updateSettings({ "admin.pass": passwordHash(body.password) })
+        console.log("Web: admin password set")
+        return withSession(200, { ok: true }, newSession())
+    }
+    if (p === "/api/login") {
+        if (!post) return problem(405, "POST only")
+        const wait = lockedFor()
+        if (wait) {
+            const r = problem(429, "too many failed logins; try again later")
+            r.headers = { "Retry-After": "" + Math.ceil(wait / 1000) }
+            return r
+        }
+        const body = parseBody(req)
+        const token = login(body ? body.password : undefined)
+        if (!token) return problem(401, passwordSet() ? "wrong password" : "no admin password set yet: do the first setup")
+        return withSession(200, { ok: true }, token)
+    }
+    if (p === "/api/schema") {
+        if (!get) return problem(405, "GET only")
+        return json(200, schemaJson())
+    }
+    if (p !== "/api/settings" && p !== "/api/action" && p !== "/api/password" && p !== "/api/logout") return problem(404, "no such API")
+    // everything below changes something or shows settings: a session is required
+    const token = sessionOf(req)
+    if (!validSession(token)) return problem(401, "log in first")
+    if (p === "/api/logout") {
+        if (!post) return problem(405, "POST only")
+        logout(token)
+        return json(200, { ok: true })
+    }
+    if (p === "/api/settings") {
+        if (get) return json(200, publicSettings())
+        if (!post) return problem(405, "GET or POST")
+        const body = parseBody(req)
+        if (!body || typeof body !== "object") return problem(400, "a JSON object of settings is expected")
+        if (body["admin.pass"] !== undefined) return json(400, { error: "invalid settings", errors: { "admin.pass": "use /api/password" } })
+        const errors = await updateSettings(body)
+        if (Object.keys(errors).length) return json(400, { error: "invalid settings", errors })
+        console.log(`Web: settings changed: ${Object.keys(body).join(", ")}`)
+        return json(200, { ok: true, restart_needed: true })
+    }
+    if (p === "/api/password") {
+        if (!post) return problem(405, "POST only")
+        const body = parseBody(req)
+        const bad = checkNewPassword(body ? body.password : undefined)
+        if (bad) return json(400, { error: "invalid password", errors: { password: bad } })
+        await updateSettings({ "admin.pass": passwordHash(body.password) })
+        endAllSessions()
+        return withSession(200, { ok: true }, newSession())
+    }
+    if (!post) return problem(405, "POST only")
+    return await runAction(poller, parseBody(req))
+}

@@ -1,0 +1,92 @@
+// HTTP/1.1 request heads and responses (RFC 9110/9112), within the limits of a 64 KB device. Pure.
+export const MAX_HEAD_BYTES = 2048
+export const MAX_BODY_BYTES = 2048
+
+export interface HttpRequest {
+    method: string
+    path: string
+    query: string
+    headers: Record<string, string>
+    body: string
+    keepAlive: boolean
+    remote: string
+}
+
+export interface HttpResponse {
+    status: number
+    type: string
+    body: string | Buffer
+    headers?: Record<string, string>
+}
+
+export const REASONS: Record<string, string> = {
+    "200": "OK", "202": "Accepted", "204": "No Content", "304": "Not Modified", "400": "Bad Request", "401": "Unauthorized",
+    "403": "Forbidden", "404": "Not Found", "405": "Method Not Allowed", "408": "Request Timeout", "411": "Length Required",
+    "413": "Content Too Large", "429": "Too Many Requests", "431": "Request Header Fields Too Large", "500": "Internal Server Error",
+    "503": "Service Unavailable", "505": "HTTP Version Not Supported",
+}
+
+/** Parses a request head (without the final CRLF CRLF); returns the request or an error status. */
+export function parseHead(head: string): { request: HttpRequest; status: number } {
+    const lines = head.split("\r\n")
+    const parts = lines[0].split(" ")
+    if (parts.length !== 3 || !parts[0] || parts[1].charAt(0) !== "/") return { request: null, status: 400 }
+    if (parts[2] !== "HTTP/1.1" && parts[2] !== "HTTP/1.0") return { request: null, status: parts[2].indexOf("HTTP/") === 0 ? 505 : 400 }
+    const headers: Record<string, string> = {}
+    for (let i = 1; i < lines.length; i++) {
+        const colon = lines[i].indexOf(":")
+        if (colon <= 0) return { request: null, status: 400 }
+        headers[lines[i].slice(0, colon).trim().toLowerCase()] = lines[i].slice(colon + 1).trim()
+    }
+    const target = parts[1]
+    const q = target.indexOf("?")
+    const connection = (headers["connection"] || "").toLowerCase()
+    return {
+        request: {
+            method: parts[0],
+            path: q < 0 ? target : target.slice(0, q),
+            query: q < 0 ? "" : target.slice(q + 1),
+            headers,
+            body: "",
+            keepAlive: parts[2] === "HTTP/1.1" ? connection !== "close" : connection === "keep-alive",
+            remote: "",
+        },
+        status: 0,
+    }
+}
+
+/** The value of a cookie in a Cookie header, or "". */
+export function cookie(headers: Record<string, string>, name: string) {
+    const all = headers["cookie"] || ""
+    for (const part of all.split(";")) {
+        const eq = part.indexOf("=")
+        if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim()
+    }
+    return ""
+}
+
+const SECURITY_HEADERS =
+    "X-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\nReferrer-Policy: no-referrer\r\n" +
+    "Content-Security-Policy: default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'\r\n"
+
+/** The bytes of a response; `keepAlive` false adds Connection: close. */
+export function responseBytes(res: HttpResponse, keepAlive: boolean, head: boolean) {
+    const body = typeof res.body === "string" ? Buffer.from(res.body) : res.body
+    let h = `HTTP/1.1 ${res.status} ${REASONS[res.status + ""] || "Status"}\r\n`
+    h += `Content-Type: ${res.type}\r\nContent-Length: ${body.length}\r\n`
+    h += keepAlive ? "Connection: keep-alive\r\n" : "Connection: close\r\n"
+    if (res.headers) for (const k of Object.keys(res.headers)) h += `${k}: ${res.headers[k]}\r\n`
+    if (!res.headers || !res.headers["Cache-Control"]) h += "Cache-Control: no-store\r\n"
+    h += SECURITY_HEADERS + "\r\n"
+    return head ? Buffer.from(h) : Buffer.from(h).concat(body)
+}
+
+export function json(status: number, value: any): HttpResponse {
+    return { status, type: "application/json", body: JSON.stringify(value) }
+}
+
+export function problem(status: number, message: string, extra?: Record<string, any>): HttpResponse {
+    const o: Record<string, any> = { error: message }
+    if (extra) for (const k of Object.keys(extra)) o[k] = extra[k]
+    return json(status, o)
+}

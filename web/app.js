@@ -1,0 +1,126 @@
+"use strict"
+const $ = id => document.getElementById(id)
+const fmt = (v, d, unit) => (v === null || v === undefined ? "–" : v.toFixed(d) + (unit ? " " + unit : ""))
+let loggedIn = false
+let session = {}
+
+async function api(path, body) {
+    const opts = body === undefined ? {} : { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) }
+    const r = await fetch(path, opts)
+    let data = {}
+    try { data = await r.json() } catch (e) {}
+    return { status: r.status, data }
+}
+
+function show(tab) {
+    for (const b of document.querySelectorAll("nav button")) b.classList.toggle("on", b.dataset.tab === tab)
+    for (const s of document.querySelectorAll("main section")) s.hidden = s.id !== tab
+    if (tab === "setup") openSetup()
+}
+
+function renderStatus(st) {
+    const b = st.bms
+    const ok = b.link === "ok" && b.polling === "active"
+    $("link").textContent = b.polling !== "active" ? "PCMaster session" : b.link === "ok" ? "BMS ok" : b.link === "bms_data_error" ? "BMS not answering" : "starting"
+    $("link").className = "badge " + (ok ? "ok" : "bad")
+    const m = ok ? b : st.last_good || b
+    $("stale").hidden = ok
+    if (!ok) $("stale").textContent = st.last_good ? `No current data: last values from ${st.last_good.age_s} s ago, greyed.` : "No data from the BMS yet."
+    document.body.classList.toggle("stale", !ok)
+    $("voltage").textContent = fmt(m.voltage_v, 1, "V")
+    $("current").textContent = fmt(m.current_a, 1, "A")
+    $("power").textContent = fmt(m.power_w, 0, "W")
+    $("soc").textContent = fmt(m.soc_pct, 1, "%")
+    $("remaining").textContent = fmt(m.remaining_ah, 1, "Ah")
+    $("cycles").textContent = m.cycles === null || m.cycles === undefined ? "–" : m.cycles
+    const cells = m.cells_mv || []
+    const lo = Math.min(...cells), hi = Math.max(...cells)
+    $("cellrange").textContent = cells.length ? `${cells.length} cells, ${lo}–${hi} mV, Δ ${hi - lo} mV` : ""
+    $("cells").innerHTML = cells.map((mv, i) => {
+        const cls = ["cell", mv === lo ? "min" : "", mv === hi ? "max" : "", (m.balancing || []).includes(i + 1) ? "bal" : ""].join(" ")
+        const pct = hi > lo ? 15 + (85 * (mv - lo)) / (hi - lo) : 100
+        return `<div class="${cls}" title="cell ${i + 1}"><div class="bar"><i style="height:${pct}%"></i></div>${i + 1}<br>${mv}</div>`
+    }).join("")
+    $("temps").innerHTML = (m.temps_c || []).map((t, i) => `<span>T${i + 1} ${t} °C</span>`).join("")
+    $("mos").innerHTML = m.charge_mos === null ? "" : `<span>Charge MOS ${m.charge_mos ? "on" : "off"}</span><span>Discharge MOS ${m.discharge_mos ? "on" : "off"}</span><span>${m.state}</span>`
+    $("alarms").innerHTML = (m.alarms || []).map(a => `<li class="error">${a.replace(/_/g, " ")}</li>`).join("") + (m.fault_code ? `<li class="error">fault code ${m.fault_code}</li>` : "")
+    const d = st.device
+    $("info").innerHTML = [["Firmware", d.firmware], ["Device id", d.id], ["Uptime", `${d.uptime_s} s`], ["Mode", d.mode === "ap" ? "access point" : "station"], ["IP address", d.ip], ["Hostname", `${d.hostname}.local`]]
+        .map(([k, v]) => `<tr><td>${k}</td><td>${v}</td></tr>`).join("")
+}
+
+async function refresh() {
+    try {
+        const r = await api("/api/status")
+        if (r.status === 200) renderStatus(r.data)
+    } catch (e) {
+        $("link").textContent = "dongle unreachable"
+        $("link").className = "badge bad"
+    }
+}
+
+async function openSetup() {
+    session = (await api("/api/session")).data
+    loggedIn = session.logged_in
+    $("login").hidden = loggedIn
+    $("settings").hidden = !loggedIn
+    if (!loggedIn) {
+        const first = !session.password_set
+        $("loginhint").textContent = first ? "First setup: choose the admin password (8 to 64 characters)." : "Log in with the admin password."
+        $("loginbtn").textContent = first ? "Set password" : "Log in"
+        return
+    }
+    const [schema, values] = await Promise.all([api("/api/schema"), api("/api/settings")])
+    const groups = {}
+    for (const f of schema.data) (groups[f.id.split(".")[0]] = groups[f.id.split(".")[0]] || []).push(f)
+    $("fields").innerHTML = Object.keys(groups).map(g => `<fieldset><legend>${g}</legend>` + groups[g].map(f => {
+        const v = values.data[f.id]
+        const input = f.type === "bool"
+            ? `<select id="f-${f.id}"><option value="true"${v ? " selected" : ""}>on</option><option value="false"${v ? "" : " selected"}>off</option></select>`
+            : `<input id="f-${f.id}" type="${f.secret ? "password" : f.type === "int" ? "number" : "text"}" ${f.secret ? `placeholder="${v ? "set (unchanged)" : "not set"}"` : `value="${String(v).replace(/"/g, "&quot;")}"`}>`
+        return `<label for="f-${f.id}">${f.id.split(".")[1]}</label>${input}<div class="error" id="e-${f.id}"></div>`
+    }).join("") + "</fieldset>").join("")
+    $("fields").dataset.schema = JSON.stringify(schema.data)
+    $("fields").dataset.values = JSON.stringify(values.data)
+}
+
+$("login").addEventListener("submit", async ev => {
+    ev.preventDefault()
+    const r = await api(session.password_set ? "/api/login" : "/api/setup", { password: $("password").value })
+    $("loginerror").textContent = r.status === 200 ? "" : (r.data.errors && r.data.errors.password) || r.data.error || `error ${r.status}`
+    $("password").value = ""
+    if (r.status === 200) openSetup()
+})
+
+$("settings").addEventListener("submit", async ev => {
+    ev.preventDefault()
+    const schema = JSON.parse($("fields").dataset.schema), old = JSON.parse($("fields").dataset.values)
+    const changes = {}
+    for (const f of schema) {
+        const el = $("f-" + f.id)
+        $("e-" + f.id).textContent = ""
+        let v = f.type === "bool" ? el.value === "true" : f.type === "int" ? Number(el.value) : el.value
+        if (f.secret) { if (el.value !== "") changes[f.id] = v; continue }
+        if (v !== old[f.id]) changes[f.id] = v
+    }
+    const r = await api("/api/settings", changes)
+    if (r.status === 200) { $("saved").textContent = "Saved. They take effect after a reboot (Actions)."; openSetup() }
+    else {
+        $("saved").textContent = r.data.error || `error ${r.status}`
+        for (const id of Object.keys(r.data.errors || {})) if ($("e-" + id)) $("e-" + id).textContent = r.data.errors[id]
+    }
+})
+
+for (const b of document.querySelectorAll("nav button")) b.addEventListener("click", () => show(b.dataset.tab))
+for (const b of document.querySelectorAll("[data-action]")) b.addEventListener("click", async () => {
+    const action = b.dataset.action
+    const body = { action }
+    if (b.dataset.on) body.on = b.dataset.on === "true"
+    if (action === "set_soc") body.soc = Number($("socvalue").value)
+    if (!confirm(`${b.textContent}: are you sure?`)) return
+    const r = await api("/api/action", body)
+    $("actionresult").textContent = r.status < 300 ? "Done." : r.data.error || `error ${r.status}`
+})
+
+refresh()
+setInterval(refresh, 2000)
