@@ -39,8 +39,10 @@ function renderStatus(st) {
     $("cells").innerHTML = cells.map((mv, i) => {
         const cls = ["cell", mv === lo ? "min" : "", mv === hi ? "max" : "", (m.balancing || []).includes(i + 1) ? "bal" : ""].join(" ")
         const pct = hi > lo ? 15 + (85 * (mv - lo)) / (hi - lo) : 100
-        return `<div class="${cls}" title="cell ${i + 1}"><div class="bar"><i style="height:${pct}%"></i></div>${i + 1}<br>${mv}</div>`
+        return `<div class="${cls}" title="cell ${i + 1}"><div class="bar"><i data-h="${pct.toFixed(1)}"></i></div>${i + 1}<br>${mv}</div>`
     }).join("")
+    // heights through the CSSOM: the Content-Security-Policy forbids inline style attributes
+    for (const bar of document.querySelectorAll(".bar i")) bar.style.height = bar.dataset.h + "%"
     $("temps").innerHTML = (m.temps_c || []).map((t, i) => `<span>T${i + 1} ${t} °C</span>`).join("")
     $("mos").innerHTML = m.charge_mos === null ? "" : `<span>Charge MOS ${m.charge_mos ? "on" : "off"}</span><span>Discharge MOS ${m.discharge_mos ? "on" : "off"}</span><span>${m.state}</span>`
     $("alarms").innerHTML = (m.alarms || []).map(a => `<li class="error">${a.replace(/_/g, " ")}</li>`).join("") + (m.fault_code ? `<li class="error">fault code ${m.fault_code}</li>` : "")
