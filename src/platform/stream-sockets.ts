@@ -154,6 +154,36 @@ async function onReport(pkt: ds.Packet) {
     }
 }
 
+// Acknowledgements leave from a task of their own: an awaited command costs a VM tick (about 20 ms
+// on the host runtime), which would otherwise sit between every received packet and the program.
+const pendingAcks: Record<string, number> = {}
+let ackTask = false
+const acksQueued = ds.emitter<number>()
+
+function queueAck(id: number, seq: number) {
+    pendingAcks[id + ""] = seq // cumulative: the newest covers the older ones
+    if (!ackTask) {
+        ackTask = true
+        setTimeout(async () => {
+            for (;;) {
+                const ids = Object.keys(pendingAcks)
+                if (!ids.length) {
+                    await ds.wait(acksQueued)
+                    continue
+                }
+                for (const k of ids) {
+                    const b = Buffer.alloc(3)
+                    b.setAt(0, "u16", pendingAcks[k])
+                    b[2] = parseInt(k)
+                    delete pendingAcks[k]
+                    await send(CMD_ACK, b)
+                }
+            }
+        }, 0)
+    }
+    acksQueued.emit(1)
+}
+
 /** Sends numbered packets and keeps them until the server acknowledges them (`written`). */
 class Sender {
     private seq = 0
@@ -292,10 +322,7 @@ export class TcpConnection extends SocketBase implements Endpoint {
     }
 
     private async ack(seq: number) {
-        const b = Buffer.alloc(3)
-        b.setAt(0, "u16", seq)
-        b[2] = this.id
-        await send(CMD_ACK, b)
+        queueAck(this.id, seq)
     }
 
     /**
