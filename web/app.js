@@ -47,7 +47,7 @@ function renderStatus(st) {
     $("mos").innerHTML = m.charge_mos === null ? "" : `<span>Charge MOS ${m.charge_mos ? "on" : "off"}</span><span>Discharge MOS ${m.discharge_mos ? "on" : "off"}</span><span>${m.state}</span>`
     $("alarms").innerHTML = (m.alarms || []).map(a => `<li class="error">${a.replace(/_/g, " ")}</li>`).join("") + (m.fault_code ? `<li class="error">fault code ${m.fault_code}</li>` : "")
     const d = st.device
-    $("info").innerHTML = [["Firmware", d.firmware], ["Device id", d.id], ["Uptime", `${d.uptime_s} s`], ["Mode", d.mode === "ap" ? "access point" : "station"], ["IP address", d.ip], ["Hostname", `${d.hostname}.local`]]
+    $("info").innerHTML = [["Firmware", d.firmware], ["Device id", d.id], ["Uptime", `${d.uptime_s} s`], ["Mode", d.mode === "ap" ? "access point" : "station"], ["IP address", d.ip], ["Hostname", `${d.hostname}.local`], ["Reset counter at boot", d.reset_counter]]
         .map(([k, v]) => `<tr><td>${k}</td><td>${v}</td></tr>`).join("")
 }
 

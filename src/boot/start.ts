@@ -20,6 +20,11 @@ export async function restoreFactoryDefaults() {
 let count = 0
 let windowEndsAt = 0
 
+/** The reset counter this boot counted (the stored counter clears when the window closes). */
+export function bootResetCounter() {
+    return count
+}
+
 /**
  * Factory reset as an action (the web page's button): wipes everything, then restarts the program,
  * which boots with factory settings, that is, into access point mode.

@@ -8,7 +8,7 @@ import { networkState } from "../net/wifi"
 import { wallClock } from "../platform/clock"
 import { FIELDS } from "../settings/schema"
 import { publicSettings, setting, updateSettings } from "../settings/store"
-import { factoryResetAndRestart } from "../boot/start"
+import { bootResetCounter, factoryResetAndRestart } from "../boot/start"
 import { checkNewPassword, endAllSessions, lockedFor, login, logout, newSession, passwordHash, passwordSet, validSession } from "./auth"
 import { cookie, HttpRequest, HttpResponse, json, problem } from "./http"
 import { statusJson } from "./status"
@@ -45,6 +45,7 @@ export function deviceInfo() {
         mode: net.mode,
         ip: net.ip,
         hostname: setting("wifi.host") as string,
+        reset_counter: bootResetCounter(),
     }
 }
 

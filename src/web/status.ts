@@ -9,6 +9,8 @@ export interface DeviceInfo {
     mode: string
     ip: string
     hostname: string
+    /** the reset counter of this boot */
+    reset_counter: number
 }
 
 export function measurements(s: BmsSnapshot, nowMs: number) {

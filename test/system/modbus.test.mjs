@@ -59,8 +59,35 @@ test("every register of the map matches the virtual BMS (function codes 3 and 4)
     assert.equal(block[0x53], 1)
     const power = block[0x58] >= 0x8000 ? block[0x58] - 0x10000 : block[0x58]
     assert.ok(Math.abs(power - (m.packVoltageDv() / 10) * -12.3) <= 1, `power ${power} W`)
+    const temps = m.temperaturesC()
+    const tMax = Math.max(...temps), tMin = Math.min(...temps)
+    assert.deepEqual(block.slice(0x43, 0x48), [tMax + 40, temps.indexOf(tMax) + 1, tMin + 40, temps.indexOf(tMin) + 1, tMax - tMin])
+    assert.deepEqual(block.slice(0x49, 0x4b), [0, 0], "no charger, no load")
+    assert.equal(block[0x3b], 0, "SOH is not reported")
+    assert.deepEqual(block.slice(0x4d, 0x52), [0, 0, 0, 0, 0], "no balancing")
+    assert.deepEqual(block.slice(0x54, 0x57), [0, 0, 0])
+    assert.equal(block[0x57], 0, "digital I/O")
+    assert.deepEqual(block.slice(0x59, 0x5d), [0, 0, 0, 0])
     assert.deepEqual((await c.readHoldingRegisters(0x66, 4)).data, [0, 0, 0, 0])
     assert.deepEqual((await c.readHoldingRegisters(0x121, 2)).data, [1, 1])
+
+    // charging a full pack: balancing, charger, digital I/O and alarms appear in their registers
+    m.soc = 98
+    m.current = 20
+    m.chargerPresent = true
+    m.digitalIO = 0x21
+    m.forcedAlarms[1] = 0x04
+    m.faultCode = 7
+    await sleep(1500)
+    const bits = m.balancingBits()
+    assert.ok(bits > 0n, "the model balances")
+    const b2 = (await c.readHoldingRegisters(0x48, 0x10)).data
+    assert.equal(b2[0], 1, "charging")
+    assert.equal(b2[1], 1, "charger present")
+    assert.equal(b2[0x4d - 0x48], 1, "balancing active")
+    assert.equal(b2[0x4f - 0x48], Number(bits & 0xffffn))
+    assert.equal((await c.readHoldingRegisters(0x57, 1)).data[0], 0x21)
+    assert.deepEqual((await c.readHoldingRegisters(0x66, 4)).data, [0x0004, 0, 0, 7], "B1 bit 2 and fault code 7")
 })
 
 test("exceptions: illegal function, address, value; gateway target while the BMS sleeps; wrong unit", async t => {

@@ -43,9 +43,10 @@ test("GET /api/status: the device and the battery, with the documented fields", 
     const { d, http } = await webDongle(t)
     const { status, data } = await http("/api/status")
     assert.equal(status, 200)
-    assert.deepEqual(Object.keys(data.device).sort(), ["firmware", "hostname", "id", "ip", "mode", "uptime_s"])
+    assert.deepEqual(Object.keys(data.device).sort(), ["firmware", "hostname", "id", "ip", "mode", "reset_counter", "uptime_s"])
     assert.equal(data.device.mode, "ap")
     assert.equal(data.device.hostname, "smartbms")
+    assert.equal(data.device.reset_counter, 1)
     const m = d.bms.model
     assert.equal(data.bms.link, "ok")
     assert.equal(data.bms.voltage_v, m.packVoltageDv() / 10)
