@@ -15,6 +15,7 @@ import { FileStoreServer } from "./services/file-store.mjs"
 import { AccessPointServer } from "./services/access-point.mjs"
 import { HostWifiServer } from "./services/wifi.mjs"
 import { StatusLedServer } from "./services/status-led.mjs"
+import { HostClockServer } from "./services/clock.mjs"
 import { VirtualBms } from "./bms/virtual-bms.mjs"
 import { CaptureBms } from "./bms/capture.mjs"
 import { SerialPortBms } from "./bms/serial-port-bms.mjs"
@@ -76,6 +77,7 @@ export class Dongle extends EventEmitter {
      * - bmsPort: a real serial port; bmsCapture: a capture file; bms: virtual BMS options
      * - portMap: {programPort: hostPort}; listenAddress (default 127.0.0.1)
      * - wifiInRange: SSIDs the emulated station can join (default ["host-network"])
+     * - clockAt: the wall-clock time at start (default now); clockUnset: the RTC has no time yet
      * - echo: print console lines on stdout; log: host messages (default: stderr)
      */
     static async start(options = {}) {
@@ -131,7 +133,7 @@ export class Dongle extends EventEmitter {
         })
         this.led = new StatusLedServer({ render: this.options.renderLed ?? (() => {}) })
         this.bootButton = new jd.ButtonServer("boot")
-        this.clock = new jd.RealTimeClockServer()
+        this.clock = new HostClockServer({ at: this.options.clockAt, unset: this.options.clockUnset })
         const services = [this.serial, this.sockets, this.sdCard, this.accessPoint, this.wifi, this.led, this.bootButton, this.clock]
         jd.addServiceProvider(this.bus, { name: "smartbms-host", serviceClasses: services.map(s => s.serviceClass), services: () => services })
         await this.bus.connect(true)

@@ -8,6 +8,7 @@ import { startModbus } from "./modbus/server"
 import { startPcmasterBridge } from "./pcmaster/bridge"
 import { startTask } from "./platform/tasks"
 import { startWeb } from "./web/server"
+import { startSdLogging } from "./sdlog/logger"
 
 await beginBoot()
 const bms = await startBmsLink()
@@ -16,3 +17,4 @@ await finishBoot()
 startTask("Web", async () => await startWeb(bms.poller))
 startTask("Modbus", async () => await startModbus(bms.poller))
 startTask("PCMaster bridge", async () => await startPcmasterBridge(bms.uart, bms.poller))
+startSdLogging()
