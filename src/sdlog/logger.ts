@@ -12,6 +12,8 @@ import { startTask } from "../platform/tasks"
 import { setting } from "../settings/store"
 import { batteryLine, CELL_FOLDER, cellHeader, cellRow, logPath, MAIN_FOLDER, mainHeader, mainRow } from "./format"
 
+const MAX_HEAD_BYTES = 1024
+
 export interface SdStatus {
     state: string // "off", "waiting_for_clock", "ok", or the card's error (no_card, full, io_error, ...)
     lastRow: string
@@ -54,9 +56,9 @@ async function ensureFile(folder: string, code: string, kind: string, columns: n
         // a file of earlier today: keep its columns; close a row a reset cut short
         const last = await read(path, size - 1, 1)
         if (last.length === 1 && last[0] !== 10) size = await append(path, "\r\n", size)
-        const head = await read(path, 0, 200)
+        const head = await read(path, 0, MAX_HEAD_BYTES) // the battery line and the header row (48 cells: ~700 B)
         const lines = head.toString().split("\r\n")
-        if (lines.length > 1) cols = lines[1].split(",").length - (kind === "main" ? 14 : 2)
+        if (lines.length > 2) cols = lines[1].split(",").length - (kind === "main" ? 14 : 2)
     }
     const f: OpenFile = { path, size, columns: cols }
     files[folder] = f
