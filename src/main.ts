@@ -8,13 +8,17 @@ import { startModbus } from "./modbus/server"
 import { startPcmasterBridge } from "./pcmaster/bridge"
 import { startTask } from "./platform/tasks"
 import { startWeb } from "./web/server"
-import { startSdLogging } from "./sdlog/logger"
+import { sdErrorChanged, startSdLogging } from "./sdlog/logger"
+import { setDongleFlag, startJournal } from "./journal/store"
+import { FLAG_SD_CARD_ERROR } from "./journal/journal"
 
 await beginBoot()
 const bms = await startBmsLink()
 bmsChanged.subscribe(() => setLedInputs({ bmsError: bmsLink() === LINK_ERROR }))
 await finishBoot()
+await startJournal() // before the web API serves it
 startTask("Web", async () => await startWeb(bms.poller))
 startTask("Modbus", async () => await startModbus(bms.poller))
 startTask("PCMaster bridge", async () => await startPcmasterBridge(bms.uart, bms.poller))
+sdErrorChanged.subscribe(failing => setDongleFlag(FLAG_SD_CARD_ERROR, failing))
 startSdLogging()

@@ -47,14 +47,22 @@ function renderStatus(st) {
     $("mos").innerHTML = m.charge_mos === null ? "" : `<span>Charge MOS ${m.charge_mos ? "on" : "off"}</span><span>Discharge MOS ${m.discharge_mos ? "on" : "off"}</span><span>${m.state}</span>`
     $("alarms").innerHTML = (m.alarms || []).map(a => `<li class="error">${a.replace(/_/g, " ")}</li>`).join("") + (m.fault_code ? `<li class="error">fault code ${m.fault_code}</li>` : "")
     const d = st.device
-    $("info").innerHTML = [["Firmware", d.firmware], ["Device id", d.id], ["Uptime", `${d.uptime_s} s`], ["Mode", d.mode === "ap" ? "access point" : "station"], ["IP address", d.ip], ["Hostname", `${d.hostname}.local`], ["Reset counter at boot", d.reset_counter]]
+    const bat = st.battery || {}
+    $("info").innerHTML = [["Firmware", d.firmware], ["Device id", d.id], ["Uptime", `${d.uptime_s} s`], ["Mode", d.mode === "ap" ? "access point" : "station"], ["IP address", d.ip], ["Hostname", `${d.hostname}.local`], ["Reset counter at boot", d.reset_counter], ["Battery serial", bat.serial || "–"], ["Battery address", bat.location || "–"], ["SD card log", st.sd ? `${st.sd.state}${st.sd.last_row ? ", last row " + st.sd.last_row : ""}` : "–"]]
         .map(([k, v]) => `<tr><td>${k}</td><td>${v}</td></tr>`).join("")
+}
+
+async function refreshJournal() {
+    const j = (await api("/api/journal")).data
+    $("jlast").textContent = j.last ? `last record: ${j.last}` : "empty"
+    $("journal").innerHTML = j.entries.map(e => `<tr${e.position === j.last ? ' class="last"' : ""}><td>${e.position}</td><td>${e.occurred}</td><td>${e.cleared || "active"}</td><td>${e.flags.join(", ").replace(/_/g, " ")}${e.fault_code ? " (" + e.fault_code + ")" : ""}</td></tr>`).join("")
 }
 
 async function refresh() {
     try {
         const r = await api("/api/status")
         if (r.status === 200) renderStatus(r.data)
+        if (!$("device").hidden) await refreshJournal()
     } catch (e) {
         $("link").textContent = "dongle unreachable"
         $("link").className = "badge bad"

@@ -12,6 +12,8 @@ import { bootResetCounter, factoryResetAndRestart } from "../boot/start"
 import { checkNewPassword, endAllSessions, lockedFor, login, logout, newSession, passwordHash, passwordSet, validSession } from "./auth"
 import { cookie, HttpRequest, HttpResponse, json, problem } from "./http"
 import { statusJson } from "./status"
+import { journalJson } from "../journal/store"
+import { sdStatus } from "../sdlog/logger"
 
 export const SESSION_COOKIE = "sid"
 
@@ -94,7 +96,15 @@ export async function handleApi(req: HttpRequest, poller: BmsPoller): Promise<Ht
     const post = req.method === "POST"
     if (p === "/api/status") {
         if (!get) return problem(405, "GET only")
-        return json(200, statusJson(deviceInfo(), bmsLink(), pollingPaused(), currentSnapshot(), lastSnapshot(), ds.millis()))
+        const st = statusJson(deviceInfo(), bmsLink(), pollingPaused(), currentSnapshot(), lastSnapshot(), ds.millis())
+        st["battery"] = { serial: setting("user.serial"), location: setting("user.location") }
+        const sd = sdStatus()
+        st["sd"] = { state: sd.state, last_row: sd.lastRow, rows: sd.rows }
+        return json(200, st)
+    }
+    if (p === "/api/journal") {
+        if (!get) return problem(405, "GET only")
+        return json(200, journalJson())
     }
     if (p === "/api/session") {
         if (!get) return problem(405, "GET only")
