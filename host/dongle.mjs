@@ -152,6 +152,11 @@ export class Dongle extends EventEmitter {
             hubPort: this.hubPort,
             deviceId: this.deviceId,
             onConsole: line => this.consoleLine(line),
+            onReboot: () => {
+                if (this.stopped || boot !== this.boots) return
+                this.log("the firmware rebooted the chip")
+                setTimeout(() => this.reset({ pressed: false }), 50)
+            },
             onExit: (code, signal) => {
                 if (!this.stopped && boot === this.boots && signal !== "SIGKILL")
                     this.log(`the DeviceScript VM stopped (exit code ${code}); press reset (r) to restart it`)
@@ -253,8 +258,8 @@ export class Dongle extends EventEmitter {
     }
 
     /** The reset (EN) button: the chip restarts, flash survives, the BMS and the card are untouched. */
-    async reset() {
-        this.log("reset button pressed")
+    async reset({ pressed = true } = {}) {
+        if (pressed) this.log("reset button pressed")
         await this.vm?.kill()
         this.sockets.closeAll()
         this.accessPoint.resetForBoot()

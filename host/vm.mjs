@@ -20,15 +20,24 @@ const NOISE = /^(using devs:|connected to |self-deployed |disconnect)/
  * @param {string} o.deviceId 16 hex digits
  * @param {(line:string)=>void} o.onConsole one line of the dongle's console
  * @param {(code:number|null, signal:string|null)=>void} o.onExit
+ * @param {()=>void} o.onReboot the program called ds.reboot(): the chip resets
  */
-export function startVm({ image, stateDir, hubPort, deviceId, onConsole, onExit }) {
+export function startVm({ image, stateDir, hubPort, deviceId, onConsole, onExit, onReboot }) {
     const child = spawn(
         process.execPath,
         ["-r", PRELOAD, CLI, "--no-colors", "--quiet", "run", path.resolve(image), "--tcp", "--device-id", deviceId],
         { cwd: stateDir, env: { ...process.env, SMARTBMS_HUB_PORT: String(hubPort) }, stdio: ["ignore", "pipe", "pipe"] },
     )
+    let exiting = false
     const onLine = line => {
         line = line.replace(/\x1B\[[0-9;]*m/g, "")
+        // ds.reboot() ends the WASM program (emscripten's exit); on the ESP32 the chip resets
+        if (/^program exited \(with status: \d+\)/.test(line)) {
+            exiting = true
+            onReboot?.()
+            return
+        }
+        if (exiting) return // emscripten's ExitStatus dump
         const m = /^(?:WASM|VM|DEV)> (.*)$/.exec(line)
         if (m) onConsole(m[1])
         else if (line.trim() && !NOISE.test(line)) onConsole(line)

@@ -11,6 +11,7 @@ import { startWeb } from "./web/server"
 import { sdErrorChanged, startSdLogging } from "./sdlog/logger"
 import { setDongleFlag, startJournal } from "./journal/store"
 import { FLAG_SD_CARD_ERROR } from "./journal/journal"
+import { startPeriodicReset } from "./maintenance/periodic-reset"
 
 await beginBoot()
 const bms = await startBmsLink()
@@ -22,3 +23,4 @@ startTask("Modbus", async () => await startModbus(bms.poller))
 startTask("PCMaster bridge", async () => await startPcmasterBridge(bms.uart, bms.poller))
 sdErrorChanged.subscribe(failing => setDongleFlag(FLAG_SD_CARD_ERROR, failing))
 startSdLogging()
+await startPeriodicReset()

@@ -14,6 +14,7 @@ import { cookie, HttpRequest, HttpResponse, json, problem } from "./http"
 import { statusJson } from "./status"
 import { journalJson } from "../journal/store"
 import { sdStatus } from "../sdlog/logger"
+import { periodicResetStatus } from "../maintenance/periodic-reset"
 
 export const SESSION_COOKIE = "sid"
 
@@ -100,6 +101,7 @@ export async function handleApi(req: HttpRequest, poller: BmsPoller): Promise<Ht
         st["battery"] = { serial: setting("user.serial"), location: setting("user.location") }
         const sd = sdStatus()
         st["sd"] = { state: sd.state, last_row: sd.lastRow, rows: sd.rows }
+        st["periodic_reset"] = await periodicResetStatus()
         return json(200, st)
     }
     if (p === "/api/journal") {
