@@ -12,6 +12,8 @@ import { sdErrorChanged, startSdLogging } from "./sdlog/logger"
 import { setDongleFlag, startJournal } from "./journal/store"
 import { FLAG_SD_CARD_ERROR } from "./journal/journal"
 import { startPeriodicReset } from "./maintenance/periodic-reset"
+import { ftpFailureChanged, startFtpUpload } from "./ftp/uploader"
+import { FLAG_FTP_FAILURE } from "./journal/journal"
 
 await beginBoot()
 const bms = await startBmsLink()
@@ -23,4 +25,6 @@ startTask("Modbus", async () => await startModbus(bms.poller))
 startTask("PCMaster bridge", async () => await startPcmasterBridge(bms.uart, bms.poller))
 sdErrorChanged.subscribe(failing => setDongleFlag(FLAG_SD_CARD_ERROR, failing))
 startSdLogging()
+ftpFailureChanged.subscribe(failing => setDongleFlag(FLAG_FTP_FAILURE, failing))
+startFtpUpload()
 await startPeriodicReset()

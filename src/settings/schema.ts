@@ -75,7 +75,7 @@ export const FIELDS: FieldSpec[] = [
     bool("ftp.on", false),
     str("ftp.host", "", 64, TEXT_HOST),
     int("ftp.port", 21, 1, 65535),
-    int("ftp.period", 60, 1, 1440), // minutes
+    int("ftp.period", 3600, 10, 86400), // seconds
     bool("ftp.cells", false),
     str("ftpAuth.user", "", 32),
     secret("ftpAuth.pass", 0, 64),

@@ -15,6 +15,7 @@ import { statusJson } from "./status"
 import { journalJson } from "../journal/store"
 import { sdStatus } from "../sdlog/logger"
 import { periodicResetStatus } from "../maintenance/periodic-reset"
+import { ftpStatus, resendFrom, triggerUpload } from "../ftp/uploader"
 
 export const SESSION_COOKIE = "sid"
 
@@ -77,6 +78,16 @@ async function runAction(poller: BmsPoller, body: any): Promise<HttpResponse> {
         if (!clock) return problem(503, "the clock is not set; the BMS takes SOC and clock together")
         return (await poller.setSoc(body.soc, clock)) ? json(200, { ok: true }) : problem(503, "the BMS did not confirm the command")
     }
+    if (action === "ftp_send_now") {
+        triggerUpload()
+        return json(202, { ok: true })
+    }
+    if (action === "ftp_resend") {
+        const from = typeof body.from === "string" ? body.from.split("-").join("") : ""
+        if (from.length !== 8 || !(parseInt(from) > 20000000)) return problem(400, "from must be a date, YYYY-MM-DD")
+        await resendFrom(from)
+        return json(200, { ok: true, from })
+    }
     if (action === "reboot") {
         console.log("Web: reboot requested")
         setTimeout(() => ds.restart(), 300) // after the answer has gone out
@@ -87,7 +98,7 @@ async function runAction(poller: BmsPoller, body: any): Promise<HttpResponse> {
         setTimeout(async () => await factoryResetAndRestart(), 300)
         return json(202, { ok: true })
     }
-    return problem(400, "unknown action", { actions: ["charge_mos", "discharge_mos", "set_soc", "reboot", "factory_reset"] })
+    return problem(400, "unknown action", { actions: ["charge_mos", "discharge_mos", "set_soc", "reboot", "factory_reset", "ftp_send_now", "ftp_resend"] })
 }
 
 /** Routes an /api request. */
@@ -102,6 +113,8 @@ export async function handleApi(req: HttpRequest, poller: BmsPoller): Promise<Ht
         const sd = sdStatus()
         st["sd"] = { state: sd.state, last_row: sd.lastRow, rows: sd.rows }
         st["periodic_reset"] = await periodicResetStatus()
+        const ftp = ftpStatus()
+        st["ftp"] = { state: ftp.state, last_login: ftp.lastLogin, last_success: ftp.lastSuccess, last_error: ftp.lastError }
         return json(200, st)
     }
     if (p === "/api/journal") {

@@ -1,0 +1,113 @@
+// A small FTP client on the stream-socket contract: control connection plus passive data
+// connections (EPSV, falling back to PASV), binary type. Every failure is an FtpError naming the step.
+import { connect, SocketFailure, TcpConnection } from "../platform/stream-sockets"
+import { epsvPort, FtpReply, pasvAddress, ReplyReader } from "./protocol"
+
+export const REPLY_TIMEOUT_MS = 15000
+
+export class FtpError extends Error {}
+
+export class FtpClient {
+    private conn: TcpConnection = null
+    private readonly reader = new ReplyReader()
+    private host = ""
+
+    private async reply(): Promise<FtpReply> {
+        for (;;) {
+            const line = await this.conn.readLine(1024, REPLY_TIMEOUT_MS)
+            if (line === undefined) throw new FtpError("no answer from the server (timeout)")
+            if (line === null) throw new FtpError("the server closed the connection")
+            const r = this.reader.push(line)
+            if (r) return r
+        }
+    }
+
+    /** Sends a command; its reply must have one of the codes `ok`, or FtpError(`what`). */
+    private async command(cmd: string, ok: number[], what: string) {
+        await this.conn.write(cmd + "\r\n")
+        const r = await this.reply()
+        if (ok.indexOf(r.code) < 0) throw new FtpError(`${what}: ${r.code} ${r.text}`)
+        return r
+    }
+
+    async login(host: string, port: number, user: string, password: string) {
+        this.host = host
+        try {
+            this.conn = await connect(host, port)
+        } catch (e) {
+            throw new FtpError(`cannot connect to ${host}:${port}: ${(e as Error).message}`)
+        }
+        let r = await this.reply()
+        if (r.code === 120) r = await this.reply()
+        if (r.code !== 220) throw new FtpError(`greeting: ${r.code} ${r.text}`)
+        r = await this.command(`USER ${user || "anonymous"}`, [230, 331], "login")
+        if (r.code === 331) await this.command(`PASS ${password}`, [230, 202], "login (wrong user or password?)")
+        await this.command("TYPE I", [200], "binary mode")
+    }
+
+    /** A passive data connection: EPSV, or PASV when the server has no EPSV. */
+    private async dataConnection(): Promise<TcpConnection> {
+        await this.conn.write("EPSV\r\n")
+        let r = await this.reply()
+        let port = r.code === 229 ? epsvPort(r.text) : 0
+        if (!port) {
+            r = await this.command("PASV", [227], "passive mode")
+            const a = pasvAddress(r.text)
+            if (!a) throw new FtpError(`passive mode: cannot read "${r.text}"`)
+            port = a.port // the control connection's host: servers behind NAT announce private addresses
+        }
+        try {
+            return await connect(this.host, port)
+        } catch (e) {
+            throw new FtpError(`data connection refused: ${(e as Error).message}`)
+        }
+    }
+
+    async makeFolder(name: string) {
+        await this.conn.write(`MKD ${name}\r\n`)
+        await this.reply() // 257 made, 550 exists: both fine
+    }
+
+    /** Uploads `size` bytes produced by `chunk(offset)` to `remote`. */
+    async store(remote: string, size: number, chunk: (offset: number) => Promise<Buffer>) {
+        const data = await this.dataConnection()
+        try {
+            await this.command(`STOR ${remote}`, [125, 150], `upload ${remote}`)
+            let off = 0
+            while (off < size) {
+                const b = await chunk(off)
+                if (!b.length) break
+                await data.write(b.length > size - off ? b.slice(0, size - off) : b)
+                off += b.length
+            }
+            await data.close()
+        } catch (e) {
+            await data.close()
+            if (e instanceof SocketFailure) throw new FtpError(`upload ${remote}: data connection failed: ${(e as Error).message}`)
+            throw e
+        }
+        await this.expect([226, 250], `upload ${remote}`)
+    }
+
+    private async expect(ok: number[], what: string) {
+        const r = await this.reply()
+        if (ok.indexOf(r.code) < 0) throw new FtpError(`${what}: ${r.code} ${r.text}`)
+    }
+
+    async rename(from: string, to: string) {
+        await this.command(`RNFR ${from}`, [350], `rename ${from}`)
+        await this.command(`RNTO ${to}`, [250], `rename ${from} to ${to}`)
+    }
+
+    async quit() {
+        if (!this.conn) return
+        try {
+            await this.conn.write("QUIT\r\n")
+            await this.reply()
+        } catch (e) {
+            // leaving anyway
+        }
+        await this.conn.close()
+        this.conn = null
+    }
+}
