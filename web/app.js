@@ -48,7 +48,9 @@ function renderStatus(st) {
     $("alarms").innerHTML = (m.alarms || []).map(a => `<li class="error">${a.replace(/_/g, " ")}</li>`).join("") + (m.fault_code ? `<li class="error">fault code ${m.fault_code}</li>` : "")
     const d = st.device
     const bat = st.battery || {}
-    $("info").innerHTML = [["Firmware", d.firmware], ["Device id", d.id], ["Uptime", `${d.uptime_s} s`], ["Mode", d.mode === "ap" ? "access point" : "station"], ["IP address", d.ip], ["Hostname", `${d.hostname}.local`], ["Reset counter at boot", d.reset_counter], ["Battery serial", bat.serial || "–"], ["Battery address", bat.location || "–"], ["SD card log", st.sd ? `${st.sd.state}${st.sd.last_row ? ", last row " + st.sd.last_row : ""}` : "–"]]
+    $("info").innerHTML = [["Firmware", d.firmware], ["Device id", d.id], ["Uptime", `${d.uptime_s} s`], ["Mode", d.mode === "ap" ? "access point" : "station"], ["IP address", d.ip], ["Hostname", `${d.hostname}.local`], ["Reset counter at boot", d.reset_counter], ["Battery serial", bat.serial || "–"], ["Battery address", bat.location || "–"], ["SD card log", st.sd ? `${st.sd.state}${st.sd.last_row ? ", last row " + st.sd.last_row : ""}` : "–"],
+        ["FTP upload", st.ftp ? `${st.ftp.state}${st.ftp.last_success ? ", last sent " + st.ftp.last_success : ""}${st.ftp.last_login ? ", last log in " + st.ftp.last_login : ""}${st.ftp.last_error ? " (" + st.ftp.last_error + ")" : ""}` : "–"],
+        ["Periodic resets today", st.periodic_reset ? `${st.periodic_reset.resets_today}${st.periodic_reset.last_reset ? ", last " + st.periodic_reset.last_reset : ""}` : "–"]]
         .map(([k, v]) => `<tr><td>${k}</td><td>${v}</td></tr>`).join("")
 }
 
