@@ -229,12 +229,28 @@ export class Dongle extends EventEmitter {
         await srv.sendPacketAsync(jd.Packet.from(0x81, jd.jdpack("z b", [key, bytes])), true)
     }
 
-    /** The raw bytes of a flash setting of the firmware (empty when missing). */
-    async readFirmwareSetting(key) {
+    /**
+     * The raw bytes of a flash setting of the firmware (empty when missing). The answer is matched by
+     * its key: the firmware reads its own settings through the same service at the same time.
+     */
+    async readFirmwareSetting(key, timeoutMs = 3000) {
         const srv = await this.vmService(jd.SRV_SETTINGS)
-        const resp = await srv.sendCmdAwaitResponseAsync(jd.Packet.from(0x80, jd.jdpack("s", [key])), 2000)
-        const [, value] = jd.jdunpack(resp.data, "z b")
-        return Buffer.from(value)
+        return await new Promise((resolve, reject) => {
+            const onReport = pkt => {
+                if (pkt.serviceCommand !== 0x80) return
+                const [k, value] = jd.jdunpack(pkt.data, "z b")
+                if (k !== key) return
+                cleanup()
+                resolve(Buffer.from(value))
+            }
+            const timer = setTimeout(() => (cleanup(), reject(new Error(`no answer reading the setting ${key}`))), timeoutMs)
+            const cleanup = () => {
+                clearTimeout(timer)
+                srv.off(jd.REPORT_RECEIVE, onReport)
+            }
+            srv.on(jd.REPORT_RECEIVE, onReport)
+            srv.sendPacketAsync(jd.Packet.from(0x80, jd.jdpack("s", [key]))).catch(reject)
+        })
     }
 
     async vmService(serviceClass, timeoutMs = 15000) {

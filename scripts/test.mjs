@@ -10,6 +10,9 @@ import { createRequire } from "node:module"
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..")
 const cli = createRequire(import.meta.url).resolve("@devicescript/cli/built/devicescript-cli.cjs")
 const UNIT_TIMEOUT_MS = 60000
+/** System test files run side by side: they mostly wait (wire timing, windows, periods), so three
+ * dongles at once keep 2 cores busy without starving them. */
+const SYSTEM_CONCURRENCY = 3
 
 function run(cmd, args, { echo = true } = {}) {
     return new Promise(resolve => {
@@ -60,7 +63,7 @@ if (want("system")) {
     const files = fs.readdirSync(path.join(root, "test", "system")).filter(f => f.endsWith(".test.mjs")).sort()
     console.log(`\n# system (Node test runner, host runtime): ${files.length} files`)
     const r = await run(process.execPath, [
-        "--test", "--test-concurrency=2", "--test-reporter=tap",
+        "--test", `--test-concurrency=${SYSTEM_CONCURRENCY}`, "--test-reporter=tap",
         ...files.map(f => path.join("test", "system", f)),
     ])
     const pass = Number(/^# pass (\d+)/m.exec(r.out)?.[1] ?? 0)
