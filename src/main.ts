@@ -13,7 +13,8 @@ import { setDongleFlag, startJournal } from "./journal/store"
 import { FLAG_SD_CARD_ERROR } from "./journal/journal"
 import { startPeriodicReset } from "./maintenance/periodic-reset"
 import { ftpFailureChanged, startFtpUpload } from "./ftp/uploader"
-import { FLAG_FTP_FAILURE } from "./journal/journal"
+import { FLAG_FTP_FAILURE, FLAG_MQTT_FAILURE } from "./journal/journal"
+import { mqttFailureChanged, startMqtt } from "./mqtt/uplink"
 
 await beginBoot()
 const bms = await startBmsLink()
@@ -27,4 +28,6 @@ sdErrorChanged.subscribe(failing => setDongleFlag(FLAG_SD_CARD_ERROR, failing))
 startSdLogging()
 ftpFailureChanged.subscribe(failing => setDongleFlag(FLAG_FTP_FAILURE, failing))
 startFtpUpload()
+mqttFailureChanged.subscribe(failing => setDongleFlag(FLAG_MQTT_FAILURE, failing))
+startMqtt(bms.poller)
 await startPeriodicReset()

@@ -16,6 +16,7 @@ import { journalJson } from "../journal/store"
 import { sdStatus } from "../sdlog/logger"
 import { periodicResetStatus } from "../maintenance/periodic-reset"
 import { ftpStatus, resendFrom, triggerUpload } from "../ftp/uploader"
+import { mqttStatus } from "../mqtt/uplink"
 
 export const SESSION_COOKIE = "sid"
 
@@ -115,6 +116,8 @@ export async function handleApi(req: HttpRequest, poller: BmsPoller): Promise<Ht
         st["periodic_reset"] = await periodicResetStatus()
         const ftp = ftpStatus()
         st["ftp"] = { state: ftp.state, last_login: ftp.lastLogin, last_success: ftp.lastSuccess, last_error: ftp.lastError }
+        const mq = mqttStatus()
+        st["mqtt"] = { state: mq.state, last_error: mq.lastError }
         return json(200, st)
     }
     if (p === "/api/journal") {

@@ -1,0 +1,141 @@
+// The MQTT uplink on the stock DeviceScript socket (the only thing using it; every other network
+// feature is on the stream-socket contract). Availability retained with a last will, the link state,
+// the state JSON and one topic per value at the period and on link changes, Home Assistant discovery,
+// commands only when enabled. Reconnects with exponential backoff and jitter; nothing is queued
+// while offline (the next state after reconnecting is the current one), so memory stays bounded.
+import * as ds from "@devicescript/core"
+import { MQTTClient, MQTTMessage, MQTTState } from "@devicescript/net"
+import { BmsPoller } from "../bms/poller"
+import { bmsLink, currentSnapshot, lastSnapshot, linkChanged, pollingPaused } from "../bms/store"
+import { FIRMWARE_VERSION } from "../firmware"
+import { wallClock } from "../platform/clock"
+import { startTask } from "../platform/tasks"
+import { setting } from "../settings/store"
+import { statusJson } from "../web/status"
+import { defaultPrefix, discoveryEntities, discoveryMessage, parseCommand, valueMessages } from "./topics"
+
+export const FIRST_BACKOFF_MS = 2000
+export const MAX_BACKOFF_MS = 300000
+export const CONNECT_TIMEOUT_MS = 10000
+
+export interface MqttStatus {
+    state: string // "off", "connecting", "connected", "failed"
+    lastError: string
+    published: number
+}
+
+const status: MqttStatus = { state: "off", lastError: "", published: 0 }
+/** true while the broker cannot be reached (for the errors journal). */
+export const mqttFailureChanged = ds.emitter<boolean>()
+
+export function mqttStatus() {
+    return status
+}
+
+async function publishAll(client: MQTTClient, prefix: string) {
+    const link = bmsLink()
+    await client.publish(`${prefix}/link`, pollingPaused() ? "paused_for_pcmaster" : link, 0, true)
+    const s = currentSnapshot()
+    const st = statusJson({ id: "", firmware: "", uptime_s: 0, mode: "", ip: "", hostname: "", reset_counter: 0 }, link, pollingPaused(), s, lastSnapshot(), ds.millis())
+    await client.publish(`${prefix}/state`, JSON.stringify(st["bms"]), 0, true)
+    if (s) for (const m of valueMessages(prefix, s)) await client.publish(m.topic, m.payload, 0, m.retain)
+    status.published++
+}
+
+async function publishDiscovery(client: MQTTClient, prefix: string) {
+    const s = lastSnapshot()
+    const dev = { id: ds.deviceIdentifier("self"), firmware: FIRMWARE_VERSION, serial: setting("user.serial") as string }
+    const entities = discoveryEntities(s ? s.cellsMv.length : 0, s ? s.tempsC.length : 0, setting("mqtt.cmds"))
+    for (const e of entities) {
+        const m = discoveryMessage(setting("mqtt.haPrefix"), prefix, dev, e)
+        await client.publish(m.topic, m.payload, 0, true)
+    }
+    console.log(`MQTT: Home Assistant discovery: ${entities.length} entities`)
+}
+
+async function onCommand(poller: BmsPoller, prefix: string, msg: MQTTMessage) {
+    const payload = msg.content.toString()
+    const c = parseCommand(prefix, msg.topic, payload)
+    if (!c) {
+        console.log(`MQTT: ignoring ${msg.topic} "${payload}" (commands: set/charge_mos ON|OFF, set/discharge_mos ON|OFF, set/soc 0-100)`)
+        return
+    }
+    let ok = false
+    if (c.what === "charge_mos") ok = await poller.setChargeMos(c.on)
+    else if (c.what === "discharge_mos") ok = await poller.setDischargeMos(c.on)
+    else {
+        const clock = await wallClock()
+        ok = !!clock && (await poller.setSoc(c.soc, clock))
+    }
+    console.log(`MQTT: command ${c.what} ${c.what === "soc" ? c.soc : c.on ? "ON" : "OFF"}: ${ok ? "done" : "not confirmed by the BMS"}`)
+}
+
+/** One connection: returns when it is lost. Throws when it cannot be made. */
+async function session(poller: BmsPoller, prefix: string) {
+    let lastError = ""
+    const client = new MQTTClient({
+        host: setting("mqtt.host"),
+        port: setting("mqtt.port"),
+        proto: setting("mqtt.tls") ? "tls" : "tcp",
+        username: setting("mqttAuth.user") || undefined,
+        password: setting("mqttAuth.pass") || undefined,
+        clientId: setting("mqttAuth.client") || `smartbms-${ds.deviceIdentifier("self")}`,
+        timeout: CONNECT_TIMEOUT_MS,
+        will: { topic: `${prefix}/status`, message: "offline", retain: true },
+    })
+    client.onerror.subscribe(e => {
+        lastError = e.message
+    })
+    status.state = "connecting"
+    await client.start()
+    if (client.readyState !== MQTTState.Connected) {
+        await client.stop()
+        throw new Error(lastError || "the broker did not accept the connection (host, port, user or password?)")
+    }
+    try {
+        console.log(`MQTT: connected to ${setting("mqtt.host")}:${setting("mqtt.port")} as ${prefix}`)
+        status.state = "connected"
+        if (status.lastError) mqttFailureChanged.emit(false)
+        status.lastError = ""
+        await client.publish(`${prefix}/status`, "online", 0, true)
+        if (setting("mqtt.ha")) await publishDiscovery(client, prefix)
+        if (setting("mqtt.cmds")) await client.subscribe(`${prefix}/set/#`, async (m: MQTTMessage) => await onCommand(poller, prefix, m))
+        const periodMs = (setting("mqtt.period") as number) * 1000
+        while (client.readyState === MQTTState.Connected || client.readyState === MQTTState.Sending) {
+            await publishAll(client, prefix)
+            await ds.wait(linkChanged, periodMs) // the period, or at once when the link changes
+        }
+        lastError = lastError || "connection lost"
+    } finally {
+        await client.stop()
+    }
+    throw new Error(lastError)
+}
+
+export function startMqtt(poller: BmsPoller) {
+    if (!setting("mqtt.on")) return
+    if (!setting("mqtt.host")) {
+        console.log("MQTT: on, but no broker host is set")
+        return
+    }
+    const prefix = (setting("mqttTopic.prefix") as string) || defaultPrefix(ds.deviceIdentifier("self"))
+    startTask("MQTT", async () => {
+        let backoff = FIRST_BACKOFF_MS
+        for (;;) {
+            const started = ds.millis()
+            try {
+                await session(poller, prefix)
+            } catch (e) {
+                const msg = (e as Error).message
+                if (ds.millis() - started > 60000) backoff = FIRST_BACKOFF_MS // it had been up a while
+                const wait = Math.round(backoff * (0.8 + 0.4 * Math.random())) // jitter: brokers are not hit in step
+                console.log(`MQTT: ${msg}; retrying in ${Math.round(wait / 1000)} s`)
+                if (!status.lastError) mqttFailureChanged.emit(true)
+                status.state = "failed"
+                status.lastError = msg
+                await ds.sleep(wait)
+                backoff = Math.min(MAX_BACKOFF_MS, backoff * 2)
+            }
+        }
+    })
+}

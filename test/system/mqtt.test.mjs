@@ -1,0 +1,148 @@
+// The MQTT uplink against a real broker on loopback (aedes) and a real client (mqtt.js): discovery,
+// availability with last will, state and per-value topics, commands only when enabled, credentials,
+// a stopped broker, a sleeping BMS.
+import { test } from "node:test"
+import assert from "node:assert/strict"
+import net from "node:net"
+import { Aedes } from "aedes"
+import mqtt from "mqtt"
+import { startTestDongle, sleep } from "./helpers.mjs"
+
+const USER = "dongle"
+const PASSWORD = "mqtt-secret-9"
+
+async function broker(t, port = 0, { accept = () => true } = {}) {
+
+    const aedes = Aedes.createBroker ? await Aedes.createBroker() : new Aedes()
+    aedes.authenticate = (client, username, password, done) => {
+        const ok = username === USER && password?.toString() === PASSWORD && accept()
+        done(ok ? null : Object.assign(new Error("bad credentials"), { returnCode: 4 }), ok)
+    }
+    const server = net.createServer(aedes.handle)
+    await new Promise(r => server.listen(port, "127.0.0.1", r))
+    const stop = () => new Promise(r => { server.close(() => r()); aedes.close(); for (const c of Object.values(aedes.clients ?? {})) c.close?.() })
+    t.after(stop)
+    return { aedes, server, port: server.address().port, stop }
+}
+
+async function watcher(t, port) {
+    const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { username: USER, password: PASSWORD, reconnectPeriod: 500 })
+    t.after(() => c.end(true))
+    const seen = new Map()
+    c.on("message", (topic, payload, packet) => seen.set(topic, { text: payload.toString(), retain: packet.retain }))
+    await c.subscribeAsync("#")
+    const until = async (topic, pred = () => true, ms = 30000) => {
+        const deadline = Date.now() + ms
+        while (!(seen.has(topic) && pred(seen.get(topic).text))) {
+            if (Date.now() > deadline) assert.fail(`no ${topic} (seen: ${[...seen.keys()].slice(0, 12).join(", ")})`)
+            await sleep(50)
+        }
+        return seen.get(topic).text
+    }
+    return { c, seen, until }
+}
+
+async function mqttDongle(t, port, mqttSettings = {}) {
+    const d = await startTestDongle(t, { bms: { cells: 4, temperatureSensors: 2, soc: 58.2, current: -6.4, capacityAh: 5000 } })
+    await d.waitForLine(/^Reset counter 1/, { timeoutMs: 20000 })
+    await d.writeFirmwareSetting("mqtt", { on: true, host: "127.0.0.1", port, period: 2, ...mqttSettings })
+    await d.writeFirmwareSetting("mqttAuth", { user: USER, pass: PASSWORD })
+    await d.writeFirmwareSetting("user", { serial: "PACK-77" })
+    await d.settleFlash()
+    d.bootMark = d.mark()
+    await d.reset()
+    const id = (await d.waitForLine(/^Device id: /, { since: d.bootMark })).slice(11)
+    return { d, prefix: `smartbms/${id}`, id }
+}
+
+test("discovery, availability, state JSON and per-value topics with the battery's values", async t => {
+    const b = await broker(t)
+    const w = await watcher(t, b.port)
+    const { d, prefix, id } = await mqttDongle(t, b.port)
+    assert.equal(await w.until(`${prefix}/status`, v => v === "online"), "online")
+    await d.waitForLine(/^MQTT: Home Assistant discovery: 19 entities$/, { since: d.bootMark, timeoutMs: 20000 })
+    const voltage = JSON.parse(await w.until(`homeassistant/sensor/smartbms_${id}/voltage/config`))
+    assert.equal(voltage.state_topic, `${prefix}/voltage`)
+    assert.equal(voltage.device_class, "voltage")
+    assert.equal(voltage.state_class, "measurement")
+    assert.equal(voltage.unit_of_measurement, "V")
+    assert.equal(voltage.availability_topic, `${prefix}/status`)
+    assert.equal(voltage.device.serial_number, "PACK-77")
+    assert.equal(voltage.device.sw_version, "0.1.0")
+    assert.equal(JSON.parse(await w.until(`homeassistant/sensor/smartbms_${id}/cell_4/config`)).unit_of_measurement, "mV")
+    assert.equal(JSON.parse(await w.until(`homeassistant/sensor/smartbms_${id}/temp_2/config`)).device_class, "temperature")
+    const mos = JSON.parse(await w.until(`homeassistant/binary_sensor/smartbms_${id}/charge_mos/config`))
+    assert.equal(mos.command_topic, undefined, "no command topic while commands are off")
+    const m = d.bms.model
+    const state = JSON.parse(await w.until(`${prefix}/state`, v => JSON.parse(v).voltage_v !== null))
+    assert.equal(state.link, "ok")
+    assert.equal(state.voltage_v, m.packVoltageDv() / 10)
+    assert.equal(state.current_a, -6.4)
+    assert.deepEqual(state.cells_mv, m.cellVoltagesMv())
+    assert.equal(await w.until(`${prefix}/current`), "-6.4")
+    assert.equal(await w.until(`${prefix}/soc`), (Math.round(m.soc * 10) / 10).toFixed(1))
+    assert.equal(await w.until(`${prefix}/cell/2`), String(m.cellVoltagesMv()[1]))
+    assert.equal(await w.until(`${prefix}/charge_mos`), "ON")
+    // retained: a client arriving now gets the availability and the last values at once
+    const late = await watcher(t, b.port)
+    await late.until(`${prefix}/status`, v => v === "online", 5000)
+    assert.equal(late.seen.get(`${prefix}/status`).retain, true)
+    assert.equal(late.seen.get(`${prefix}/voltage`)?.retain, true)
+    // commands are off: a command changes nothing
+    await w.c.publishAsync(`${prefix}/set/charge_mos`, "OFF")
+    await sleep(1500)
+    assert.equal(m.chargeMos, true)
+    // the BMS falls asleep: published as bms_data_error, and back
+    d.bms.sleep()
+    assert.equal(await w.until(`${prefix}/link`, v => v === "bms_data_error", 15000), "bms_data_error")
+    assert.equal(JSON.parse(w.seen.get(`${prefix}/state`).text).voltage_v, null)
+    d.bms.wake()
+    assert.equal(await w.until(`${prefix}/link`, v => v === "ok", 15000), "ok")
+    // the dongle dies: the broker publishes its last will
+    await d.vm.kill()
+    assert.equal(await w.until(`${prefix}/status`, v => v === "offline", 10000), "offline")
+})
+
+test("commands when enabled change the BMS; anything else is ignored with a console line", async t => {
+    const b = await broker(t)
+    const w = await watcher(t, b.port)
+    const { d, prefix, id } = await mqttDongle(t, b.port, { cmds: true })
+    await w.until(`${prefix}/status`, v => v === "online")
+    const sw = JSON.parse(await w.until(`homeassistant/switch/smartbms_${id}/charge_mos/config`))
+    assert.equal(sw.command_topic, `${prefix}/set/charge_mos`)
+    await sleep(500)
+    await w.c.publishAsync(`${prefix}/set/charge_mos`, "OFF")
+    await d.waitForLine("MQTT: command charge_mos OFF: done", { since: d.bootMark, timeoutMs: 10000 })
+    assert.equal(d.bms.model.chargeMos, false)
+    assert.equal(await w.until(`${prefix}/charge_mos`, v => v === "OFF", 10000), "OFF")
+    await w.c.publishAsync(`${prefix}/set/soc`, "33.3")
+    await d.waitForLine("MQTT: command soc 33.3: done", { since: d.bootMark, timeoutMs: 10000 })
+    assert.equal(Math.round(d.bms.model.soc * 10), 333)
+    await w.c.publishAsync(`${prefix}/set/charge_mos`, "maybe")
+    await d.waitForLine(/^MQTT: ignoring smartbms\/[0-9a-f]+\/set\/charge_mos "maybe"/, { since: d.bootMark, timeoutMs: 10000 })
+    await w.c.publishAsync(`${prefix}/set/explode`, "1")
+    await d.waitForLine(/^MQTT: ignoring smartbms\/[0-9a-f]+\/set\/explode "1"/, { since: d.bootMark, timeoutMs: 10000 })
+})
+
+test("wrong credentials and a stopped broker: clear status, the rest keeps running, recovery when fixed", async t => {
+    let accept = false
+    const b = await broker(t, 0, { accept: () => accept })
+    const { d, prefix } = await mqttDongle(t, b.port)
+    await d.waitForLine(/^MQTT: .*; retrying in \d+ s$/, { since: d.bootMark, timeoutMs: 30000 })
+    const web = await d.waitForPort(6789)
+    const st = await (await fetch(`http://127.0.0.1:${web}/api/status`)).json()
+    assert.equal(st.mqtt.state, "failed")
+    assert.equal(st.bms.link, "ok", "polling goes on")
+    await d.waitForLine(/^Journal \d+: mqtt_failure since/, { since: d.bootMark, timeoutMs: 10000 })
+    accept = true
+    await d.waitForLine(/^MQTT: connected to 127\.0\.0\.1:\d+/, { since: d.bootMark, timeoutMs: 30000 })
+    // the broker stops, and comes back on the same port
+    const port = b.port
+    await b.stop()
+    const lost = d.mark()
+    await d.waitForLine(/^MQTT: .*; retrying in \d+ s$/, { since: lost, timeoutMs: 90000 })
+    const again = await broker(t, port)
+    const w = await watcher(t, again.port)
+    await d.waitForLine(/^MQTT: connected to/, { since: lost, timeoutMs: 60000 })
+    assert.equal(await w.until(`${prefix}/status`, v => v === "online"), "online")
+})
