@@ -4,8 +4,7 @@ import * as ds from "@devicescript/core"
 import { currentSnapshot } from "../bms/store"
 import { BmsPoller } from "../bms/poller"
 import { setting } from "../settings/store"
-import { listen, TcpConnection } from "../platform/stream-sockets"
-import { startTask } from "../platform/tasks"
+import { serveTcp, TcpConnection } from "../platform/stream-sockets"
 import { CHARGE_MOS_CONTROL } from "./register-map"
 import { exception, EX_DEVICE_FAILURE, EX_GATEWAY_PATH, FrameSplitter, frameResponse, ModbusFrame, processPdu } from "./protocol"
 
@@ -49,15 +48,8 @@ async function serve(conn: TcpConnection, poller: BmsPoller) {
     await conn.close()
 }
 
-function spawnClient(conn: TcpConnection, poller: BmsPoller) {
-    startTask("Modbus client", async () => await serve(conn, poller))
-}
-
 export async function startModbus(poller: BmsPoller) {
     const port = setting("ports.modbus") as number
-    const listener = await listen(port, MAX_CLIENTS)
+    await serveTcp("Modbus client", port, MAX_CLIENTS, async (conn: TcpConnection) => await serve(conn, poller))
     console.log(`Modbus TCP: port ${port}, unit id ${setting("ports.unit")}, writes ${setting("ports.mbWrite") ? "enabled" : "disabled"}`)
-    startTask("Modbus server", async () => {
-        for (;;) spawnClient(await listener.accept(), poller)
-    })
 }

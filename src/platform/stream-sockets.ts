@@ -576,3 +576,25 @@ export async function bindUdp(port: number) {
     await u.waitOpen()
     return u
 }
+
+function spawnConnection(name: string, conn: TcpConnection, serve: (conn: TcpConnection) => Promise<void>) {
+    setTimeout(async () => {
+        try {
+            await serve(conn)
+        } catch (e) {
+            console.warn(`${name}: ${(e as Error).message}`)
+        }
+    }, 0)
+}
+
+/**
+ * A TCP server: listens on `port` and serves every accepted connection with `serve`, each in a
+ * task of its own. Returns once listening; throws when the port cannot be bound.
+ */
+export async function serveTcp(name: string, port: number, backlog: number, serve: (conn: TcpConnection) => Promise<void>) {
+    const listener = await listen(port, backlog)
+    setTimeout(async () => {
+        for (;;) spawnConnection(name, await listener.accept(), serve)
+    }, 0)
+    return listener
+}

@@ -4,15 +4,15 @@
 import * as ds from "@devicescript/core"
 import { BmsPoller } from "../bms/poller"
 import { setting } from "../settings/store"
-import { listen, SocketFailure, TcpConnection } from "../platform/stream-sockets"
-import { startTask } from "../platform/tasks"
+import { serveTcp, SocketFailure, TcpConnection } from "../platform/stream-sockets"
 import { handleApi } from "./api"
 import { ASSETS } from "./assets.generated"
 import { HttpRequest, HttpResponse, MAX_BODY_BYTES, MAX_HEAD_BYTES, parseHead, problem, responseBytes } from "./http"
 
-export const MAX_ACTIVE = 4
-export const BACKLOG = 6
-export const IDLE_TIMEOUT_MS = 10000
+/** Browsers keep up to 6 connections per host: fewer would turn their own requests away. */
+export const MAX_ACTIVE = 6
+export const BACKLOG = 8
+export const IDLE_TIMEOUT_MS = 5000
 
 let active = 0
 
@@ -102,15 +102,8 @@ async function serve(conn: TcpConnection, poller: BmsPoller) {
     }
 }
 
-function spawnConnection(conn: TcpConnection, poller: BmsPoller) {
-    startTask("web connection", async () => await serve(conn, poller))
-}
-
 export async function startWeb(poller: BmsPoller) {
     const port = setting("ports.web") as number
-    const listener = await listen(port, BACKLOG)
+    await serveTcp("web connection", port, BACKLOG, async (conn: TcpConnection) => await serve(conn, poller))
     console.log(`Web: port ${port}`)
-    startTask("web server", async () => {
-        for (;;) spawnConnection(await listener.accept(), poller)
-    })
 }

@@ -48,12 +48,12 @@ test("status, first setup, a setting changed, a field error, in Chromium", { ski
     assert.match(await page.locator("#loginhint").innerText(), /First setup/)
     await page.fill("#password", "correct horse battery")
     await page.click("#loginbtn")
-    await page.waitForSelector("#settings:not([hidden])", { timeout: 10000 })
+    await page.waitForSelector("#settings:not([hidden])", { timeout: 20000 })
 
     // a bad value: the field's error is shown, nothing is saved
     await page.fill("[id='f-ports.web']", "80")
     await page.click("#settings button[type=submit]")
-    await page.waitForFunction(() => document.getElementById("e-ports.web").textContent !== "", null, { timeout: 10000 })
+    await page.waitForFunction(() => document.getElementById("e-ports.web").textContent !== "", null, { timeout: 20000 })
     assert.equal(await page.locator("[id='e-ports.web']").innerText(), "80 is not allowed")
     await page.screenshot({ path: path.join(ARTIFACTS, "setup-error.png"), fullPage: true })
 
@@ -61,11 +61,11 @@ test("status, first setup, a setting changed, a field error, in Chromium", { ski
     await page.fill("[id='f-ports.web']", "6789")
     await page.fill("[id='f-user.serial']", "PACK-0815")
     await page.click("#settings button[type=submit]")
-    await page.waitForFunction(() => document.getElementById("saved").textContent.startsWith("Saved"), null, { timeout: 10000 })
+    await page.waitForFunction(() => document.getElementById("saved").textContent.startsWith("Saved"), null, { timeout: 20000 })
     assert.deepEqual(JSON.parse((await d.readFirmwareSetting("user")).toString()), { serial: "PACK-0815" })
 
     // the status refreshes without reloading: a change of the battery shows up
     await page.click("nav button[data-tab=status]")
     d.bms.model.soc = 42
-    await page.waitForFunction(() => document.getElementById("soc").textContent === "42.0 %", null, { timeout: 10000 })
+    await page.waitForFunction(() => document.getElementById("soc").textContent === "42.0 %", null, { timeout: 20000 })
 })
