@@ -2,6 +2,20 @@
 const $ = id => document.getElementById(id)
 const fmt = (v, d, unit) => (v === null || v === undefined ? "–" : v.toFixed(d) + (unit ? " " + unit : ""))
 let loggedIn = false
+const GROUPS = { wifi: "Wi-Fi", admin: "Admin", ports: "Local services", mqtt: "MQTT", mqttAuth: "MQTT login", mqttTopic: "MQTT topics", ftp: "FTP upload", ftpAuth: "FTP login", sdlog: "SD card log", preset: "Periodic reset", user: "Battery", bms: "BMS" }
+const LABELS = {
+    "wifi.ssid": "Network name (SSID); empty: access point", "wifi.pass": "Network password", "wifi.host": "Host name (NAME.local)",
+    "ports.web": "Web port (never 80)", "ports.modbus": "Modbus TCP port", "ports.unit": "Modbus unit id", "ports.mbWrite": "Modbus writes",
+    "ports.pcm": "PCMaster bridge", "ports.pcmPort": "PCMaster UDP port",
+    "mqtt.on": "MQTT", "mqtt.host": "Broker host", "mqtt.port": "Broker port", "mqtt.tls": "TLS", "mqtt.period": "Publish period (s)",
+    "mqtt.cmds": "Commands (MOS, SOC)", "mqtt.ha": "Home Assistant discovery", "mqtt.haPrefix": "Discovery prefix",
+    "mqttAuth.user": "User", "mqttAuth.pass": "Password", "mqttAuth.client": "Client id (empty: smartbms-ID)", "mqttTopic.prefix": "Topic prefix (empty: smartbms/ID)",
+    "ftp.on": "FTP upload", "ftp.host": "Server host", "ftp.port": "Server port", "ftp.period": "Sending period (s)", "ftp.cells": "Send cell logs",
+    "ftpAuth.user": "User", "ftpAuth.pass": "Password", "sdlog.on": "SD card logging", "sdlog.period": "Logging period (s)", "sdlog.cells": "Save cell logs",
+    "preset.on": "Periodic reset", "preset.max": "Most resets a day", "preset.days": "Days (1 Mon, 2 Tue, 4 Wed, 8 Thu, 16 Fri, 32 Sat, 64 Sun; add up)",
+    "preset.time": "Time of day (HH:MM)", "user.serial": "Battery serial number", "user.location": "Battery address (location)",
+    "bms.addr": "BMS address (0 detect, 64 = 0x40, 128 = 0x80)", "bms.invert": "Invert current sign",
+}
 let session = {}
 
 async function api(path, body) {
@@ -71,29 +85,34 @@ async function refresh() {
     }
 }
 
+let setupRun = 0
 async function openSetup() {
+    const run = ++setupRun // only the latest call may render: a slower one must not overwrite edits
     session = (await api("/api/session")).data
+    if (run !== setupRun) return
     loggedIn = session.logged_in
     $("login").hidden = loggedIn
-    $("settings").hidden = !loggedIn
     if (!loggedIn) {
+        $("settings").hidden = true
         const first = !session.password_set
         $("loginhint").textContent = first ? "First setup: choose the admin password (8 to 64 characters)." : "Log in with the admin password."
         $("loginbtn").textContent = first ? "Set password" : "Log in"
         return
     }
     const [schema, values] = await Promise.all([api("/api/schema"), api("/api/settings")])
+    if (run !== setupRun) return
     const groups = {}
     for (const f of schema.data) (groups[f.id.split(".")[0]] = groups[f.id.split(".")[0]] || []).push(f)
-    $("fields").innerHTML = Object.keys(groups).map(g => `<fieldset><legend>${g}</legend>` + groups[g].map(f => {
+    $("fields").innerHTML = Object.keys(groups).map(g => `<fieldset><legend>${GROUPS[g] || g}</legend>` + groups[g].map(f => {
         const v = values.data[f.id]
         const input = f.type === "bool"
             ? `<select id="f-${f.id}"><option value="true"${v ? " selected" : ""}>on</option><option value="false"${v ? "" : " selected"}>off</option></select>`
             : `<input id="f-${f.id}" type="${f.secret ? "password" : f.type === "int" ? "number" : "text"}" ${f.secret ? `placeholder="${v ? "set (unchanged)" : "not set"}"` : `value="${String(v).replace(/"/g, "&quot;")}"`}>`
-        return `<label for="f-${f.id}">${f.id.split(".")[1]}</label>${input}<div class="error" id="e-${f.id}"></div>`
+        return `<label for="f-${f.id}">${LABELS[f.id] || f.id}</label>${input}<div class="error" id="e-${f.id}"></div>`
     }).join("") + "</fieldset>").join("")
     $("fields").dataset.schema = JSON.stringify(schema.data)
     $("fields").dataset.values = JSON.stringify(values.data)
+    $("settings").hidden = false // shown once its fields are there
 }
 
 $("login").addEventListener("submit", async ev => {
