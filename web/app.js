@@ -20,7 +20,14 @@ let session = {}
 
 async function api(path, body) {
     const opts = body === undefined ? {} : { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) }
-    const r = await fetch(path, opts)
+    let r
+    try {
+        r = await fetch(path, opts)
+    } catch (e) {
+        // a kept-alive connection the dongle had just closed: browsers retry GETs, never POSTs.
+        // Every POST of this API may safely be repeated.
+        r = await fetch(path, opts)
+    }
     let data = {}
     try { data = await r.json() } catch (e) {}
     return { status: r.status, data }
@@ -115,15 +122,23 @@ async function openSetup() {
     $("settings").hidden = false // shown once its fields are there
 }
 
-$("login").addEventListener("submit", async ev => {
+async function guarded(where, work) {
+    try {
+        await work()
+    } catch (e) {
+        $(where).textContent = "The dongle did not answer; try again."
+    }
+}
+
+$("login").addEventListener("submit", ev => guarded("loginerror", async () => {
     ev.preventDefault()
     const r = await api(session.password_set ? "/api/login" : "/api/setup", { password: $("password").value })
     $("loginerror").textContent = r.status === 200 ? "" : (r.data.errors && r.data.errors.password) || r.data.error || `error ${r.status}`
     $("password").value = ""
-    if (r.status === 200) openSetup()
-})
+    if (r.status === 200) await openSetup()
+}))
 
-$("settings").addEventListener("submit", async ev => {
+$("settings").addEventListener("submit", ev => guarded("saved", async () => {
     ev.preventDefault()
     const schema = JSON.parse($("fields").dataset.schema), old = JSON.parse($("fields").dataset.values)
     const changes = {}
@@ -140,7 +155,7 @@ $("settings").addEventListener("submit", async ev => {
         $("saved").textContent = r.data.error || `error ${r.status}`
         for (const id of Object.keys(r.data.errors || {})) if ($("e-" + id)) $("e-" + id).textContent = r.data.errors[id]
     }
-})
+}))
 
 for (const b of document.querySelectorAll("nav button")) b.addEventListener("click", () => show(b.dataset.tab))
 for (const b of document.querySelectorAll("[data-action]")) b.addEventListener("click", async () => {

@@ -1,6 +1,8 @@
 // HTTP/1.1 request heads and responses (RFC 9110/9112), within the limits of a 64 KB device. Pure.
 export const MAX_HEAD_BYTES = 2048
 export const MAX_BODY_BYTES = 2048
+/** Announced to clients: the server closes an idle connection after this (server.ts IDLE_TIMEOUT_MS). */
+export const KEEP_ALIVE_S = 5
 
 export interface HttpRequest {
     method: string
@@ -74,7 +76,7 @@ export function responseBytes(res: HttpResponse, keepAlive: boolean, head: boole
     const body = typeof res.body === "string" ? Buffer.from(res.body) : res.body
     let h = `HTTP/1.1 ${res.status} ${REASONS[res.status + ""] || "Status"}\r\n`
     h += `Content-Type: ${res.type}\r\nContent-Length: ${body.length}\r\n`
-    h += keepAlive ? "Connection: keep-alive\r\n" : "Connection: close\r\n"
+    h += keepAlive ? `Connection: keep-alive\r\nKeep-Alive: timeout=${KEEP_ALIVE_S}\r\n` : "Connection: close\r\n"
     if (res.headers) for (const k of Object.keys(res.headers)) h += `${k}: ${res.headers[k]}\r\n`
     if (!res.headers || !res.headers["Cache-Control"]) h += "Cache-Control: no-store\r\n"
     h += SECURITY_HEADERS + "\r\n"

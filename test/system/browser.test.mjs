@@ -53,7 +53,10 @@ test("status, first setup, a setting changed, a field error, in Chromium", { ski
     // a bad value: the field's error is shown, nothing is saved
     await page.fill("[id='f-ports.web']", "80")
     await page.click("#settings button[type=submit]")
-    await page.waitForFunction(() => document.getElementById("e-ports.web").textContent !== "", null, { timeout: 20000 })
+    await page.waitForFunction(() => document.getElementById("e-ports.web").textContent !== "", null, { timeout: 20000 }).catch(async e => {
+        await page.screenshot({ path: path.join(ARTIFACTS, "setup-timeout.png"), fullPage: true })
+        throw new Error(`no field error; the page says "${await page.locator("#saved").innerText()}", the field holds "${await page.locator("[id='f-ports.web']").inputValue()}"`)
+    })
     assert.equal(await page.locator("[id='e-ports.web']").innerText(), "80 is not allowed")
     await page.screenshot({ path: path.join(ARTIFACTS, "setup-error.png"), fullPage: true })
 
