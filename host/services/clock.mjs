@@ -24,7 +24,7 @@ export class HostClockServer extends jd.RealTimeClockServer {
     refreshTime() {
         const d = this.unset ? new Date(1970, 0, 1, 0, 0, Math.floor(Date.now() / 1000) % 60) : this.now()
         if (d.getSeconds() !== this.lastSecond) {
-            this.reading.setValues(jd.dateToClock ? jd.dateToClock(d) : [d.getFullYear(), d.getMonth() + 1, d.getDate(), d.getDay(), d.getHours(), d.getMinutes(), d.getSeconds()])
+            this.reading.setValues(jd.dateToClock(d))
             this.lastSecond = d.getSeconds()
         }
     }

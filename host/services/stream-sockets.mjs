@@ -241,7 +241,6 @@ export class StreamSocketsServer extends jd.JDServiceServer {
                 return
             }
             // an earlier write was lost on the way: drop this one, the client sends both again
-            this.droppedWrites = (this.droppedWrites ?? 0) + 1
             return
         }
         entry.writeSeq = (seq + 1) & 0xffff

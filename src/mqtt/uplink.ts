@@ -11,7 +11,7 @@ import { FIRMWARE_VERSION } from "../firmware"
 import { wallClock } from "../platform/clock"
 import { startTask } from "../platform/tasks"
 import { setting } from "../settings/store"
-import { statusJson } from "../web/status"
+import { bmsJson } from "../web/status"
 import { defaultPrefix, discoveryEntities, discoveryMessage, parseCommand, valueMessages } from "./topics"
 
 export const FIRST_BACKOFF_MS = 2000
@@ -36,8 +36,7 @@ async function publishAll(client: MQTTClient, prefix: string) {
     const link = bmsLink()
     await client.publish(`${prefix}/link`, pollingPaused() ? "paused_for_pcmaster" : link, 0, true)
     const s = currentSnapshot()
-    const st = statusJson({ id: "", firmware: "", uptime_s: 0, mode: "", ip: "", hostname: "", reset_counter: 0 }, link, pollingPaused(), s, lastSnapshot(), ds.millis())
-    await client.publish(`${prefix}/state`, JSON.stringify(st["bms"]), 0, true)
+    await client.publish(`${prefix}/state`, JSON.stringify(bmsJson(link, pollingPaused(), s, ds.millis())), 0, true)
     if (s) for (const m of valueMessages(prefix, s)) await client.publish(m.topic, m.payload, 0, m.retain)
     status.published++
 }

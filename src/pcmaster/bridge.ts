@@ -8,7 +8,7 @@ import { BmsUart } from "../bms/uart"
 import { setting } from "../settings/store"
 import { bindUdp, UdpEndpoint } from "../platform/stream-sockets"
 import { startTask } from "../platform/tasks"
-import { ACCEPT, BridgeSession, REFUSED, SESSION_IDLE_MS, STARTED } from "./session"
+import { BridgeSession, REFUSED, SESSION_IDLE_MS, STARTED } from "./session"
 
 /** UART quiet time that ends a reply (3 byte times at 9600 baud plus the timer grain). */
 export const REPLY_GAP_MS = 30
@@ -28,7 +28,6 @@ export async function startPcmasterBridge(uart: BmsUart, poller: BmsPoller) {
     let lastByteMs = 0
     const refusedNoted: string[] = []
 
-    uart.rawListener = null
     const onBytes = (bytes: Buffer) => {
         pending = pending ? pending.concat(bytes) : bytes
         lastByteMs = ds.millis()

@@ -2,6 +2,7 @@
 // once, with in-order delivery, acknowledged writes and back-pressure. Same code on the dongle
 // (native service) and on the host runtime (Node sockets).
 import * as ds from "@devicescript/core"
+import { startTask } from "./tasks"
 
 /** Largest payload of one write or data packet. */
 export const MAX_DATA = 233
@@ -35,7 +36,6 @@ export const SOCKET_ERROR_NAMES = [
     "too_many_sockets", "bad_socket", "data_lost", "bad_argument", "io_error",
 ]
 export const ERROR_TIMEOUT = 3
-export const ERROR_DATA_LOST = 9
 
 /** A socket failed: `code` is a SocketError of the contract, `message` says why. */
 export class SocketFailure extends Error {
@@ -578,13 +578,7 @@ export async function bindUdp(port: number) {
 }
 
 function spawnConnection(name: string, conn: TcpConnection, serve: (conn: TcpConnection) => Promise<void>) {
-    setTimeout(async () => {
-        try {
-            await serve(conn)
-        } catch (e) {
-            console.warn(`${name}: ${(e as Error).message}`)
-        }
-    }, 0)
+    startTask(name, async () => await serve(conn))
 }
 
 /**
@@ -593,8 +587,8 @@ function spawnConnection(name: string, conn: TcpConnection, serve: (conn: TcpCon
  */
 export async function serveTcp(name: string, port: number, backlog: number, serve: (conn: TcpConnection) => Promise<void>) {
     const listener = await listen(port, backlog)
-    setTimeout(async () => {
+    startTask(`${name} listener`, async () => {
         for (;;) spawnConnection(name, await listener.accept(), serve)
-    }, 0)
+    })
     return listener
 }

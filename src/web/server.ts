@@ -63,7 +63,7 @@ function asset(req: HttpRequest): HttpResponse {
     return problem(404, "not found")
 }
 
-async function respond(conn: TcpConnection, req: HttpRequest, poller: BmsPoller): Promise<HttpResponse> {
+async function respond(req: HttpRequest, poller: BmsPoller): Promise<HttpResponse> {
     if (req.path.indexOf("/api/") === 0) return await handleApi(req, poller)
     return asset(req)
 }
@@ -85,7 +85,7 @@ async function serve(conn: TcpConnection, poller: BmsPoller) {
             const req = incoming.request
             let res: HttpResponse
             try {
-                res = await respond(conn, req, poller)
+                res = await respond(req, poller)
             } catch (e) {
                 console.warn(`Web: ${req.method} ${req.path}: ${(e as Error).message}`)
                 res = problem(500, "internal error")

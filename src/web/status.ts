@@ -45,11 +45,16 @@ export function measurements(s: BmsSnapshot, nowMs: number) {
  * `current` is the snapshot to present as current (null while the link is down or paused); `last`
  * the last good one, given apart with its age when it is not current.
  */
-export function statusJson(device: DeviceInfo, link: string, paused: boolean, current: BmsSnapshot, last: BmsSnapshot, nowMs: number) {
+/** The `bms` object of /api/status (and of the MQTT state message). */
+export function bmsJson(link: string, paused: boolean, current: BmsSnapshot, nowMs: number) {
     const bms: Record<string, any> = measurements(current, nowMs)
     bms["link"] = link
     bms["polling"] = paused ? "paused_for_pcmaster" : "active"
-    const r: Record<string, any> = { device, bms }
+    return bms
+}
+
+export function statusJson(device: DeviceInfo, link: string, paused: boolean, current: BmsSnapshot, last: BmsSnapshot, nowMs: number) {
+    const r: Record<string, any> = { device, bms: bmsJson(link, paused, current, nowMs) }
     if (!current && last) r["last_good"] = measurements(last, nowMs)
     return r
 }
