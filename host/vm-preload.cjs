@@ -7,3 +7,15 @@ net.createConnection = function (...args) {
     if (args[0] === 8082 && hubPort) args[0] = hubPort
     return createConnection.apply(this, args)
 }
+
+// The VM belongs to its host runtime: when that process is gone (even killed with SIGKILL, which
+// gives it no chance to stop the VM), the VM exits instead of running on as an orphan.
+const hostPid = process.ppid
+setInterval(() => {
+    try {
+        process.kill(hostPid, 0)
+    } catch {
+        process.exit(0)
+    }
+    if (process.ppid !== hostPid) process.exit(0)
+}, 1000).unref()
