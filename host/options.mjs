@@ -17,7 +17,8 @@ export const USAGE = `usage: smartbms-host [options]
   --port-map P=Q[,..]    serve the dongle's port P on port Q of this computer (Q=0: any free port)
   --listen ADDRESS       address the dongle's servers bind (default 127.0.0.1; 0.0.0.0 for the LAN)
   --help                 this text
-keys (in a terminal): r = reset button, b = BOOT button, s = BMS sleep/wake, q = quit
+keys (in a terminal): r = reset button, b = BOOT button, s = BMS sleep/wake, p = crash the firmware
+  as a chip panic would (it restarts by itself), q = quit
 signals: SIGUSR2 = reset button`
 
 const VALUE_OPTIONS = {

@@ -69,12 +69,19 @@ export class BmsPoller {
     private paused = false
     private readonly pauseChanged = ds.emitter<number>()
 
+    /** ds.millis() when the poll loop last went round (the watchdog's view; paused counts as alive) */
+    aliveAt = 0
+
     async run() {
         for (;;) {
+            this.aliveAt = ds.millis()
             if (this.pauseRequested) {
                 this.paused = true
                 this.pauseChanged.emit(1)
-                while (this.pauseRequested) await ds.wait(this.pauseChanged, 1000)
+                while (this.pauseRequested) {
+                    this.aliveAt = ds.millis()
+                    await ds.wait(this.pauseChanged, 1000)
+                }
                 this.paused = false
                 continue
             }

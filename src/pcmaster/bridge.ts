@@ -12,6 +12,13 @@ import { BridgeSession, REFUSED, SESSION_IDLE_MS, STARTED } from "./session"
 
 /** UART quiet time that ends a reply (3 byte times at 9600 baud plus the timer grain). */
 export const REPLY_GAP_MS = 30
+/**
+ * A PCMaster request is one or a few frames (13 bytes each, 8 for the Modbus-style protocol):
+ * anything larger is not PCMaster and is dropped by the socket service before it costs memory.
+ */
+export const MAX_REQUEST_BYTES = 226
+/** The BMS's bytes gathered for one reply at most (16 cell frames are 208 bytes); more goes at once. */
+export const MAX_REPLY_BYTES = 512
 
 export async function startPcmasterBridge(uart: BmsUart, poller: BmsPoller) {
     if (!setting("ports.pcm")) {
@@ -19,7 +26,7 @@ export async function startPcmasterBridge(uart: BmsUart, poller: BmsPoller) {
         return
     }
     const port = setting("ports.pcmPort") as number
-    const udp = await bindUdp(port)
+    const udp = await bindUdp(port, MAX_REQUEST_BYTES)
     console.log(`PCMaster bridge: UDP port ${port}`)
     const session = new BridgeSession()
     let clientAddress = ""
@@ -37,7 +44,7 @@ export async function startPcmasterBridge(uart: BmsUart, poller: BmsPoller) {
     startTask("PCMaster replies", async () => {
         for (;;) {
             await ds.sleep(10)
-            if (pending && ds.millis() - lastByteMs >= REPLY_GAP_MS) {
+            if (pending && (ds.millis() - lastByteMs >= REPLY_GAP_MS || pending.length >= MAX_REPLY_BYTES)) {
                 const reply = pending
                 pending = null
                 await udp.sendTo(clientAddress, clientPort, reply)

@@ -9,7 +9,10 @@ export const MAX_DATA = 233
 const OPEN_TIMEOUT_MS = 15000
 const RETRANSMIT_MS = 2000
 const MAX_RETRANSMITS = 5
-const MAX_QUEUED_DATAGRAMS = 16
+/** Datagrams kept for the program at most: the rest are dropped (and counted) on arrival. */
+const MAX_QUEUED_DATAGRAMS = 4
+/** How often the accept loop of a server wakes without a connection (the watchdog sees it alive). */
+const ACCEPT_TICK_MS = 10000
 /** Writes in flight at most, whatever the server's credit: more overflow the VM's frame queue. */
 const MAX_IN_FLIGHT = 2
 const MAX_DATAGRAM_FRAGMENT = 226
@@ -401,6 +404,8 @@ export class TcpConnection extends SocketBase implements Endpoint {
 /** A listening TCP socket. */
 export class TcpListener extends SocketBase implements Endpoint {
     private queue: TcpConnection[] = []
+    /** ds.millis() when its server's accept loop last ran (see serveTcp) */
+    aliveAt = ds.millis()
 
     constructor(id: number, public readonly port: number) {
         super(id)
@@ -423,13 +428,13 @@ export class TcpListener extends SocketBase implements Endpoint {
         this.changed.emit(1)
     }
 
-    /** The next connection; throws when the listener failed or was closed. */
-    async accept(): Promise<TcpConnection> {
+    /** The next connection, `undefined` after `timeoutMs`; throws when the listener failed or was closed. */
+    async accept(timeoutMs?: number): Promise<TcpConnection> {
         for (;;) {
             if (this.queue.length) return this.queue.shift()
             if (this.failure) throw this.failure
             if (this.closed) throw new SocketFailure(0, "listener closed")
-            await ds.wait(this.changed)
+            if ((await ds.wait(this.changed, timeoutMs)) === undefined && timeoutMs) return undefined
         }
     }
 
@@ -465,12 +470,14 @@ function datagramPacket(addr: Buffer, port: number, id: number, more: boolean, d
 export class UdpEndpoint extends SocketBase implements Endpoint {
     private queue: Datagram[] = []
     private partial: Buffer = null
+    /** the rest of a datagram that was too large is being skipped */
+    private skipping = false
     private readonly sender = new Sender(CMD_SEND_TO)
-    /** Datagrams dropped because the program did not read them in time. */
+    /** Datagrams dropped: larger than maxDatagram, or the program did not read them in time. */
     dropped = 0
     port = 0
 
-    constructor(id: number) {
+    constructor(id: number, public readonly maxDatagram: number) {
         super(id)
         endpoints[id] = this
     }
@@ -481,14 +488,18 @@ export class UdpEndpoint extends SocketBase implements Endpoint {
         this.changed.emit(1)
     }
 
+    /** Memory is decided before it is taken: a datagram over maxDatagram or beyond a full queue is dropped. */
     onDatagram(address: string, port: number, more: boolean, data: Buffer) {
+        const size = (this.partial ? this.partial.length : 0) + data.length
+        if (this.skipping || size > this.maxDatagram || this.queue.length >= MAX_QUEUED_DATAGRAMS) {
+            this.partial = null
+            this.skipping = more
+            if (!more && (++this.dropped === 1 || this.dropped % 100 === 0))
+                console.warn(`udp ${this.port}: ${this.dropped} datagrams dropped (over ${this.maxDatagram} bytes or not read in time)`)
+            return
+        }
         this.partial = this.partial ? this.partial.concat(data) : data
         if (more) return
-        if (this.queue.length >= MAX_QUEUED_DATAGRAMS) {
-            this.queue.shift()
-            this.dropped++
-            console.warn(`udp ${this.port}: receive queue full, ${this.dropped} datagrams dropped`)
-        }
         this.queue.push({ address, port, data: this.partial })
         this.partial = null
         this.changed.emit(1)
@@ -538,11 +549,11 @@ export class UdpEndpoint extends SocketBase implements Endpoint {
     }
 }
 
-function portCommand(port: number, id: number, extra: number) {
-    const b = Buffer.alloc(extra >= 0 ? 4 : 3)
+function portCommand(port: number, id: number, backlog: number) {
+    const b = Buffer.alloc(4)
     b.setAt(0, "u16", port)
     b[2] = id
-    if (extra >= 0) b[3] = extra
+    b[3] = backlog
     return b
 }
 
@@ -568,11 +579,18 @@ export async function connect(host: string, port: number) {
     return c
 }
 
-/** Opens a UDP socket on `port` (0: any). */
-export async function bindUdp(port: number) {
+/**
+ * Opens a UDP socket on `port` (0: any) for datagrams of at most `maxDatagram` bytes: the server
+ * drops larger ones before they cost the program anything.
+ */
+export async function bindUdp(port: number, maxDatagram: number) {
     await service()
-    const u = new UdpEndpoint(allocateId())
-    await send(CMD_UDP_BIND, portCommand(port, u.id, -1))
+    const u = new UdpEndpoint(allocateId(), maxDatagram)
+    const b = Buffer.alloc(6)
+    b.setAt(0, "u16", port)
+    b[2] = u.id
+    b.setAt(4, "u16", maxDatagram)
+    await send(CMD_UDP_BIND, b)
     await u.waitOpen()
     return u
 }
@@ -588,7 +606,11 @@ function spawnConnection(name: string, conn: TcpConnection, serve: (conn: TcpCon
 export async function serveTcp(name: string, port: number, backlog: number, serve: (conn: TcpConnection) => Promise<void>) {
     const listener = await listen(port, backlog)
     startTask(`${name} listener`, async () => {
-        for (;;) spawnConnection(name, await listener.accept(), serve)
+        for (;;) {
+            const conn = await listener.accept(ACCEPT_TICK_MS)
+            listener.aliveAt = ds.millis()
+            if (conn) spawnConnection(name, conn, serve)
+        }
     })
     return listener
 }

@@ -104,6 +104,7 @@ async function serve(conn: TcpConnection, poller: BmsPoller) {
 
 export async function startWeb(poller: BmsPoller) {
     const port = setting("ports.web") as number
-    await serveTcp("web connection", port, BACKLOG, async (conn: TcpConnection) => await serve(conn, poller))
+    const listener = await serveTcp("web connection", port, BACKLOG, async (conn: TcpConnection) => await serve(conn, poller))
     console.log(`Web: port ${port}`)
+    return listener
 }
