@@ -68,6 +68,7 @@ export class BatteryModel {
         this.digitalIO = 0
         this.life = 0
         this.faultCode = 0
+        this.forcedBalancing = 0n // balancing bits set by hand (tests), OR-ed with computed ones
         this.forcedAlarms = Buffer.alloc(7) // alarm bits set by hand (tests), OR-ed with computed ones
         this.rtcOffsetMs = 0
         this.startMs = Date.now()
@@ -134,7 +135,7 @@ export class BatteryModel {
     balancingBits() {
         const cells = this.cellVoltagesMv()
         const min = Math.min(...cells)
-        let bits = 0n
+        let bits = this.forcedBalancing
         if (this.state === 1)
             cells.forEach((mv, i) => {
                 if (mv >= BALANCE_START_MV && mv - min >= BALANCE_DELTA_MV) bits |= 1n << BigInt(i)

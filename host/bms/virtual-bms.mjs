@@ -6,7 +6,7 @@ import { BatteryModel } from "./battery-model.mjs"
 import { RequestParser, replyFrame, FRAME_LENGTH } from "./daly-frame.mjs"
 import { Wire, BYTE_MS } from "./wire.mjs"
 
-export const FAULT_KINDS = ["bad_checksum", "truncated", "stale_frame", "garbage", "extra_frames"]
+export const FAULT_KINDS = ["bad_checksum", "truncated", "stale_frame", "garbage", "extra_frames", "leftover"]
 const DEFAULT_REPLY_LATENCY_MS = 12 // a real unit starts answering 10-20 ms after the request
 const u16 = (buf, off, v) => buf.writeUInt16BE(Math.max(0, Math.min(0xffff, Math.round(v))), off)
 
@@ -43,6 +43,10 @@ export class VirtualBms extends EventEmitter {
         this.faultKinds = FAULT_KINDS
         this.onceFaults = []
         this.lastReply = null
+        /** the last healthy reply per data id (leftover faults) */
+        this.lastReplies = new Map()
+        /** data id → a frame of an earlier reply sent before every reply of that id (leftover()) */
+        this.leftovers = new Map()
         this.stats = { requests: 0, replies: 0, faults: 0, ignored: 0 }
         this.requestLog = []
         this.parser = new RequestParser()
@@ -77,8 +81,11 @@ export class VirtualBms extends EventEmitter {
             this.stats.ignored++
             return
         }
-        const bytes = this.applyFaults(req.dataId, frames)
+        let bytes = this.applyFaults(req.dataId, frames)
+        const leftover = this.leftovers.get(req.dataId)
+        if (leftover) bytes = Buffer.concat([leftover, bytes])
         this.lastReply = frames
+        this.lastReplies.set(req.dataId, frames)
         this.stats.replies++
         this.wire.send(bytes, atMs + this.replyLatencyMs)
     }
@@ -278,6 +285,11 @@ export class VirtualBms extends EventEmitter {
                 const at = pick(frames.length + 1)
                 return Buffer.concat([...frames.slice(0, at), junk, ...frames.slice(at)])
             }
+            case "leftover": {
+                // a frame of this id's previous reply, before the new reply (jblance/mpp-solar#516)
+                const prev = this.lastReplies.get(dataId) ?? frames
+                return Buffer.concat([prev[pick(prev.length)], ...frames])
+            }
             case "extra_frames":
                 if (dataId === 0x95) return Buffer.concat(this.cellFrames(16))
                 return Buffer.concat([...frames, frames[frames.length - 1]])
@@ -296,6 +308,17 @@ export class VirtualBms extends EventEmitter {
     injectOnce(kind) {
         if (!FAULT_KINDS.includes(kind)) throw new Error(`unknown fault kind: ${kind}`)
         this.onceFaults.push(kind)
+    }
+
+    /**
+     * From now on every reply to `dataId` is preceded by frame `frameNumber` (1-based) of its last
+     * reply so far: a checksum-valid leftover of an old reply. `null` stops it.
+     */
+    leftover(dataId, frameNumber) {
+        if (frameNumber === null) return this.leftovers.delete(dataId)
+        const prev = this.lastReplies.get(dataId) ?? this.respond({ dataId, data: Buffer.alloc(8) })
+        if (!prev[frameNumber - 1]) throw new Error(`data id 0x${dataId.toString(16)} has no frame ${frameNumber}`)
+        this.leftovers.set(dataId, Buffer.from(prev[frameNumber - 1]))
     }
 
     sleep() {

@@ -148,7 +148,7 @@ test("each fault kind does what it says", async t => {
     bms.setFaults({ rate: 0.5 })
     for (let i = 0; i < 20; i++) await ask(bms, request(0x90), 40)
     assert.ok(bms.stats.faults >= 5 + 3, `faults at random: ${bms.stats.faults}`)
-    assert.deepEqual(FAULT_KINDS, ["bad_checksum", "truncated", "stale_frame", "garbage", "extra_frames"])
+    assert.deepEqual(FAULT_KINDS, ["bad_checksum", "truncated", "stale_frame", "garbage", "extra_frames", "leftover"])
 })
 
 test("capture format: concatenated lines per id, silent, comments; errors name the line", async t => {
