@@ -3,7 +3,7 @@
 // the previous reply is complete; a request that gets no valid reply is retried REQUEST_ATTEMPTS
 // times; a cycle with a failed request does not publish anything.
 import * as ds from "@devicescript/core"
-import { ADDRESS_APP, ADDRESS_PC, FRAME_LENGTH } from "./frame"
+import { ADDRESS_APP, ADDRESS_PC, FRAME_LENGTH, FrameSequence } from "./frame"
 import { BmsInfo, BmsReadings, decodeInfo, decodeReading, framesFor } from "./decode"
 import { LINK_ERROR, LINK_OK, LinkState } from "./link-state"
 import { buildSnapshot, readingsComplete } from "./snapshot"
@@ -37,6 +37,10 @@ interface Command {
     data: Buffer
     done: boolean
     ok: boolean
+}
+
+function isMultiFrame(dataId: number) {
+    return dataId === 0x95 || dataId === 0x96
 }
 
 function replyTimeout(frames: number) {
@@ -102,11 +106,13 @@ export class BmsPoller {
         const start = ds.millis()
         const r: BmsReadings = {}
         this.commandRan = false
+        let previous = 0
         for (const id of FAST_IDS) {
             if (this.pauseRequested) return // the PCMaster bridge takes the UART: no failure
             await this.runCommands()
             if (this.commandRan) return // restart: the snapshot must show what the command did
-            const ok = await this.read(id, r)
+            const ok = (await this.read(id, r)) && (!previous || this.takeLate(previous, r))
+            previous = id
             if (!ok) {
                 if (id === 0x94 || id === 0x90) this.maybeSwitchAddress()
                 return this.cycleFailed()
@@ -162,19 +168,32 @@ export class BmsPoller {
         return false
     }
 
-    /** One request; true when every expected frame (by frame number) arrived valid and sane. */
+    /** One request; true when every expected frame arrived valid and sane, in order 1..N. */
     private async attempt(dataId: number, frames: number, r: BmsReadings) {
-        const all = (1 << frames) - 1
-        const multi = frames > 1 || dataId === 0x95 || dataId === 0x96
-        let seen = 0 // one bit per frame number
+        const seq = new FrameSequence(frames)
+        const multi = isMultiFrame(dataId)
         const uart = this.uart
         const address = this.address
-        await uart.request(address, dataId, replyTimeout(frames), (f: Buffer) => {
+        return await uart.request(address, dataId, replyTimeout(frames), (f: Buffer) => {
+            if (multi && !seq.accepts(f[4])) return false // a leftover, repeat or jump: discarded
             if (!decodeReading(f, r)) return false // absurd: not trusted, keep waiting or retry
-            seen |= multi ? 1 << (f[4] - 1) : 1
-            return (seen & all) === all
+            seq.taken()
+            return seq.complete()
         })
-        return (seen & all) === all
+    }
+
+    /**
+     * After the request that followed a one-frame reply of `dataId`: a frame of that id that arrived
+     * late means the one taken may have been a leftover of an older reply; the last frame the BMS
+     * sent wins. False when that frame is absurd (the cycle fails).
+     */
+    private takeLate(dataId: number, r: BmsReadings) {
+        if (dataId === 0x94 || framesFor(dataId, this.cellCount, this.sensorCount) !== 1) return true
+        for (const f of this.uart.late) {
+            if (isMultiFrame(dataId) && f[4] !== 1) continue // extra frames beyond the count
+            if (!decodeReading(f, r)) return false
+        }
+        return true
     }
 
     private async readSlowIfDue() {
@@ -195,15 +214,15 @@ export class BmsPoller {
     private async readInfo(id: number) {
         const frames = framesFor(id, this.cellCount, this.sensorCount)
         const info = this.info
-        const all = (1 << frames) - 1
-        let seen = 0
+        const seq = new FrameSequence(frames)
         const uart = this.uart
         const address = this.address
-        await uart.request(address, id, replyTimeout(frames), (f: Buffer) => {
-            if (decodeInfo(f, info)) seen |= frames > 1 ? 1 << (f[4] - 1) : 1
-            return (seen & all) === all
+        return await uart.request(address, id, replyTimeout(frames), (f: Buffer) => {
+            if (frames > 1 && !seq.accepts(f[4])) return false
+            if (!decodeInfo(f, info)) return false
+            seq.taken()
+            return seq.complete()
         })
-        return (seen & all) === all
     }
 
     private async runCommands() {

@@ -11,6 +11,14 @@ export class BmsUart {
     private readonly reader = new FrameReader()
     private frames: Buffer[] = []
     private readonly arrived = ds.emitter<number>()
+    /** the data id of the request before the current one */
+    private previousId = -1
+    private currentId = -1
+    /**
+     * Frames of the previous request's data id that arrived during the current request: a reply
+     * that ended after its first valid frame may have been a leftover followed by the real frame.
+     */
+    late: Buffer[] = []
     /** requests sent and reply bytes received, for the statistics */
     requests = 0
     bytesReceived = 0
@@ -50,19 +58,25 @@ export class BmsUart {
 
     /**
      * Sends one request and hands every valid reply frame with data id `dataId` to `accept` until it
-     * returns true (the reply is complete) or `timeoutMs` passed. Frames of other ids (stale replies
-     * of earlier requests) are dropped. Returns whether `accept` said complete.
+     * returns true (the reply is complete) or `timeoutMs` passed. Frames of the previous request's
+     * id are kept in `late`; frames of other ids (stale replies) are dropped. Partial bytes are not
+     * cleared: the reader resynchronises on its own, and a frame in flight is not cut. Returns
+     * whether `accept` said complete.
      */
     async request(address: number, dataId: number, timeoutMs: number, accept: (frame: Buffer) => boolean, data?: Buffer) {
         this.frames = []
-        this.reader.clear()
+        this.late = []
+        this.previousId = this.currentId
+        this.currentId = dataId
         await this.serial.send(encodeRequest(address, dataId, data))
         this.requests++
         const deadline = ds.millis() + timeoutMs
         for (;;) {
             while (this.frames.length) {
                 const f = this.frames.shift()
-                if (f[2] === dataId && accept(f)) return true
+                if (f[2] === dataId) {
+                    if (accept(f)) return true
+                } else if (f[2] === this.previousId) this.late.push(f)
             }
             const left = deadline - ds.millis()
             if (left <= 0) return false
