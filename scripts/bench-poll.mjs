@@ -14,7 +14,7 @@ const SAMPLE_MS = Number(process.env.BENCH_SAMPLE_MS ?? 15000)
 const REPLY_LATENCY_MS = 12
 const SLOW_EVERY_CYCLES = 20 // as src/bms/poller.ts
 const FAST_REPLY_FRAMES = (cells, sensors) => 7 + Math.ceil(cells / 3) + Math.ceil(sensors / 7) // 9 requests
-const SLOW_FRAMES = [1, 1, 5, 1, 1, 1] // 0x50 0x53 0x57 0x59 0x5A 0x61
+const SLOW_FRAMES = [1, 5] // 0x50 0x57
 
 function boundMs(cells, sensors) {
     const fast = (9 + FAST_REPLY_FRAMES(cells, sensors)) * 13 * BYTE_MS + 9 * REPLY_LATENCY_MS

@@ -9,6 +9,11 @@ import { ModbusRequestParser, readReply, schemeAddresses, withCrc, MAX_READ_REGI
 import { applyWrite, d2Image, p81Image, readImage } from "./register-image.mjs"
 
 export const FAULT_KINDS = ["bad_checksum", "truncated", "stale_frame", "garbage", "extra_frames", "leftover"]
+/**
+ * The fault kinds of the newer protocol: "stale_frame" is an older reply to another request; a
+ * replay of the same read ("leftover") has no frame number to tell it by and is an 0xA5 fault only.
+ */
+export const MODBUS_FAULT_KINDS = ["bad_checksum", "truncated", "stale_frame", "garbage", "extra_frames"]
 const DEFAULT_REPLY_LATENCY_MS = 12 // a real unit starts answering 10-20 ms after the request
 const u16 = (buf, off, v) => buf.writeUInt16BE(Math.max(0, Math.min(0xffff, Math.round(v))), off)
 
@@ -107,9 +112,12 @@ export class VirtualBms extends EventEmitter {
             this.stats.ignored++
             return
         }
-        const key = `${req.fn}:${req.register}`
+        const key = `${req.fn}:${req.register}:${req.value}`
+        // a stale reply is the last one to ANOTHER request (see MODBUS_FAULT_KINDS)
+        if (this.lastKey && this.lastKey !== key) this.otherReply = this.lastModbus.get(this.lastKey)
+        this.lastReply = this.otherReply ?? null
         const bytes = this.applyFaults(key, [reply], this.lastModbus.get(key))
-        this.lastReply = [reply]
+        this.lastKey = key
         this.lastModbus.set(key, [reply])
         this.stats.replies++
         this.wire.send(bytes, atMs + this.replyLatencyMs)
@@ -360,15 +368,16 @@ export class VirtualBms extends EventEmitter {
     }
 
     /** Faults at random: `rate` is the share of replies hit (0..1), `kinds` a subset of FAULT_KINDS. */
-    setFaults({ rate = 0, kinds = FAULT_KINDS } = {}) {
-        for (const k of kinds) if (!FAULT_KINDS.includes(k)) throw new Error(`unknown fault kind: ${k}`)
+    setFaults({ rate = 0, kinds = this.modbusParser ? MODBUS_FAULT_KINDS : FAULT_KINDS } = {}) {
+        const known = this.modbusParser ? MODBUS_FAULT_KINDS : FAULT_KINDS
+        for (const k of kinds) if (!known.includes(k)) throw new Error(`unknown fault kind: ${k}`)
         this.faultRate = rate
         this.faultKinds = kinds
     }
 
     /** The next reply gets this fault. */
     injectOnce(kind) {
-        if (!FAULT_KINDS.includes(kind)) throw new Error(`unknown fault kind: ${kind}`)
+        if (!(this.modbusParser ? MODBUS_FAULT_KINDS : FAULT_KINDS).includes(kind)) throw new Error(`unknown fault kind: ${kind}`)
         this.onceFaults.push(kind)
     }
 

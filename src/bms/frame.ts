@@ -95,14 +95,12 @@ export class FrameSequence {
     next = 1
     constructor(public count: number) {}
 
-    /** Whether frame number `n` is the next one in order (call `taken()` once it was decoded). */
-    accepts(n: number) {
+    /** Whether frame number `n` is the next one in order; if so, it is taken. */
+    offer(n: number) {
         if (n === 1 || n < this.next) this.next = 1
-        return n === this.next
-    }
-
-    taken() {
+        if (n !== this.next) return false
         this.next++
+        return true
     }
 
     complete() {

@@ -1,6 +1,7 @@
 // The BMS UART through the standard Jacdac Serial role: one request out, its reply frames back.
 import * as ds from "@devicescript/core"
 import { encodeRequest, FrameReader } from "./frame"
+import { findReply } from "./modbus-frame"
 
 export const BMS_BAUD = 9600
 /** Serial `received` report; shares its code with the `send` command (see devicescript-notes.md). */
@@ -28,6 +29,9 @@ export class BmsUart {
         this.serial.report().subscribe((pkt: ds.Packet) => self.onPacket(pkt))
     }
 
+    /** Bytes received since the last Modbus-style request (null: 0xA5 frames are expected). */
+    private modbusBytes: Buffer = null
+
     /** When set, received bytes go here unframed (the PCMaster bridge) instead of to the poller. */
     rawListener: (bytes: Buffer) => void = null
 
@@ -36,6 +40,11 @@ export class BmsUart {
         this.bytesReceived += pkt.payload.length
         if (this.rawListener) {
             this.rawListener(pkt.payload)
+            return
+        }
+        if (this.modbusBytes) {
+            this.modbusBytes = this.modbusBytes.concat(pkt.payload)
+            this.arrived.emit(1)
             return
         }
         const got = this.reader.push(pkt.payload)
@@ -63,7 +72,27 @@ export class BmsUart {
      * cleared: the reader resynchronises on its own, and a frame in flight is not cut. Returns
      * whether `accept` said complete.
      */
+    /**
+     * Sends one Modbus-style request and returns its reply (`replyLength` bytes from `replyAddress`
+     * with function `fn` and a right CRC), or null after `timeoutMs`.
+     */
+    async requestModbus(frame: Buffer, replyAddress: number, fn: number, replyLength: number, timeoutMs: number) {
+        this.modbusBytes = Buffer.alloc(0)
+        this.currentId = -1
+        await this.serial.send(frame)
+        this.requests++
+        const deadline = ds.millis() + timeoutMs
+        for (;;) {
+            const reply = findReply(this.modbusBytes, replyAddress, fn, replyLength)
+            if (reply) return reply
+            const left = deadline - ds.millis()
+            if (left <= 0) return null
+            await ds.wait(this.arrived, left)
+        }
+    }
+
     async request(address: number, dataId: number, timeoutMs: number, accept: (frame: Buffer) => boolean, data?: Buffer) {
+        this.modbusBytes = null
         this.frames = []
         this.late = []
         this.previousId = this.currentId

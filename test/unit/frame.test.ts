@@ -85,8 +85,7 @@ function offer(count: number, numbers: number[]) {
     let taken: number[] = []
     for (const n of numbers) {
         if (seq.complete()) break
-        if (seq.accepts(n)) {
-            seq.taken()
+        if (seq.offer(n)) {
             if (n === 1) taken = [] // the reply starts again: what was taken before is dropped
             taken.push(n)
         }
