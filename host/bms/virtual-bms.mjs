@@ -96,7 +96,7 @@ export class VirtualBms extends EventEmitter {
             const values = readImage(this.image(), register, value)
             return values && readReply(this.scheme.reply, values)
         }
-        if (!this.image().has(register)) return null
+        if (this.missing.some(([from, to]) => register >= from && register <= to)) return null
         if (!applyWrite(this.model, this.protocol, register, value, e => this.emit("command", e))) return null
         return withCrc([this.scheme.reply, 6, register >> 8, register & 0xff, value >> 8, value & 0xff])
     }
