@@ -91,12 +91,11 @@ export class BmsPoller {
      */
     private async detect() {
         const o = this.options
-        const rem = this.remembered
         const quick = this.quickDetect
         this.quickDetect = false
         this.probes++
         const pick = this.probes % 2 ? 0 : 1 + ((this.probes >> 1) % 4)
-        const list = [rem, 0x140, 0x180, 0x2d2, 0x380 + o.board]
+        const list = [this.remembered, 0x140, 0x180, 0x2d2, 0x380 + o.board]
         for (let i = 0; i < 5; i++) {
             const c = list[i]
             if ((!quick && i !== pick) || c < 0x100 || (o.force && c >> 8 !== o.force)) continue
@@ -220,7 +219,7 @@ export class BmsPoller {
     /** A Modbus-style request (read: `value` registers; write: the value) and its reply, or null. */
     private async modbus(fn: number, register: number, value: number, attempts: number) {
         const length = fn === FN_READ ? 5 + 2 * value : 8
-        const reply = this.protocol === PROTO_D2 ? D2_ADDRESS : this.address - P81_REQUEST_BASE + P81_REPLY_BASE
+        const reply = this.protocol === PROTO_D2 ? D2_ADDRESS : this.address - P81_REQUEST_BASE + P81_REPLY_BASE // 0x81 → 0x51
         for (let attempt = 0; attempt < attempts; attempt++) {
             const got = await this.uart.requestModbus(modbusRequest(this.address, fn, register, value), reply, fn, length, REPLY_TIMEOUT_BASE_MS + Math.ceil((8 + length) * BYTE_MS))
             if (got) return got
@@ -272,13 +271,8 @@ export class BmsPoller {
     private async readSlowIfDue() {
         const a5 = this.protocol === PROTO_A5
         const list: any[] = a5 ? SLOW_IDS : scheme(this.protocol).slow
-        let i = this.slowIndex
-        if (i >= list.length) {
-            if (this.cycles % SLOW_EVERY_CYCLES) return
-            i = i % list.length
-        }
-        this.slowIndex++
-        const e = list[i]
+        if (this.slowIndex >= list.length && this.cycles % SLOW_EVERY_CYCLES) return
+        const e = list[this.slowIndex++ % list.length]
         if (a5) await this.read(e, null, 1, true)
         else {
             const d = await this.readRegisters(e[0], e[1], 1)

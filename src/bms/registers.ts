@@ -10,14 +10,14 @@ export const PROTOCOL_NAMES = ["", "a5", "d2", "81"]
 
 /**
  * Per scheme (D2, p81): live reads ([start, count] each), temperature base, balancing bitmask [register, bytes], fault words
- * [register, bytes], cell slots; slow reads [start, count, kind] (1 versions, 2 balancer switch,
- * 3 rated capacity); write registers: charge MOS, discharge MOS, SOC, live SOC read back, restart.
+ * [register, bytes], cell slots; slow reads [start, count, kind] (2 balancer switch, 3 rated
+ * capacity, more: versions, the hardware version starting at that byte); write registers: charge MOS, discharge MOS, SOC, live SOC read back, restart.
  */
 const SCHEMES = `[
  {"live":[[0,80]],"temps":32,"bits":[62,4],"faults":[58,7],"cells":32,
-  "slow":[[169,16,1],[207,1,2],[128,1,3]],"chg":165,"dsg":166,"balancer":207,"soc":167,"liveSoc":42,"restart":240},
+  "slow":[[169,16,16],[207,1,2],[128,1,3]],"chg":165,"dsg":166,"balancer":207,"soc":167,"liveSoc":42,"restart":240},
  {"live":[[0,64],[64,52]],"temps":48,"bits":[79,6],"faults":[109,14],"cells":48,
-  "slow":[[376,21,1],[207,1,2]],"chg":289,"dsg":290,"balancer":207,"soc":278,"liveSoc":58,"restart":0}
+  "slow":[[376,21,28],[207,1,2]],"chg":289,"dsg":290,"balancer":207,"soc":278,"liveSoc":58,"restart":0}
 ]`
 
 /**
@@ -118,16 +118,18 @@ export function decodeLive(protocol: number, d: Buffer, r: BmsReadings): boolean
 /** ASCII up to the first NUL or 0xFF (version strings are NUL-padded, then 0xFF). */
 function ascii(b: Buffer) {
     let n = 0
-    while (n < b.length && b[n] && b[n] !== 0xff) n++
-    return b.slice(0, n).toString().trim()
+    while (b[n] && b[n] !== 0xff) n++ // past the end: undefined
+    return b.slice(0, n).toString()
 }
 
-/** A slow read of `kind` into `info`: 1 versions (D2 16 + 16 bytes; p81 28 + 14), 2 balancer switch, 3 rated capacity. */
+/**
+ * A slow read of `kind` into `info`: 2 balancer switch, 3 rated capacity; more: the software and
+ * hardware version strings, the second starting at byte `kind` (D2 16 + 16 bytes; p81 28 + 14).
+ */
 export function decodeSlow(kind: number, d: Buffer, info: BmsInfo) {
-    const half = d.length === 32 ? 16 : 28
-    if (kind === 1) {
-        info.firmwareVersion = ascii(d.slice(0, half))
-        info.hardwareVersion = ascii(d.slice(half))
+    if (kind > 3) {
+        info.firmwareVersion = ascii(d.slice(0, kind))
+        info.hardwareVersion = ascii(d.slice(kind))
     }
     if (kind === 2) info.balancerOn = reg(d, 0) !== 0
     if (kind === 3) info.ratedMah = reg(d, 0) * 100

@@ -78,7 +78,6 @@ export class BmsUart {
      */
     async requestModbus(frame: Buffer, replyAddress: number, fn: number, replyLength: number, timeoutMs: number) {
         this.modbusBytes = Buffer.alloc(0)
-        this.currentId = -1
         await this.serial.send(frame)
         this.requests++
         const deadline = ds.millis() + timeoutMs

@@ -32,6 +32,15 @@ describe("replies found in a stream with garbage", () => {
     test("the p81 write echo comes from the reply address (BMS_BLE-HA#806)", () => {
         expect(findReply(hex("51 06 01 74 00 A2 45 C5"), 0x51, FN_WRITE, 8).toString("hex")).toBe("5106017400a245c5")
     })
+    test("version strings: NUL or 0xFF ends them, a full field too", () => {
+        const info: BmsInfo = {}
+        decodeSlow(28, Buffer.from("41_260321_0323ESS-DL-BMS\0\0\0\0ESS41_0323\0\0\0\0"), info)
+        expect(info.firmwareVersion).toBe("41_260321_0323ESS-DL-BMS")
+        expect(info.hardwareVersion).toBe("ESS41_0323")
+        decodeSlow(16, Buffer.from("ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"), info)
+        expect(info.firmwareVersion).toBe("ABCDEFGHIJKLMNOP")
+        expect(info.hardwareVersion).toBe("QRSTUVWXYZ012345")
+    })
     test("balancer switch: 0xFFFF (p81 ESS) and 1 (D2) read as on", () => {
         const info: BmsInfo = {}
         decodeSlow(2, hex("FF FF"), info)
