@@ -226,3 +226,26 @@ test("a forced protocol: only it is tried", async t => {
     assert.equal(d.bms.requestLog.filter(r => r.at > Date.now() - 3000).length, 0, "no 0xA5 request while D2 is forced")
     assert.equal((await d.status()).link, "bms_data_error")
 })
+
+test("0x81 unit: the Modbus TCP map is filled from it, extras included", async t => {
+    const { default: ModbusRTU } = await import("modbus-serial")
+    const d = await startTestDongle(t, { bms: { protocol: "81", cells: 16, temperatureSensors: 3, current: -12.3, soc: 77.7 } })
+    await d.waitForLine(/^Modbus TCP: port 502/, { timeoutMs: 25000 })
+    await linkOk(d)
+    const c = new ModbusRTU()
+    await c.connectTCP("127.0.0.1", { port: await d.waitForPort(502) })
+    c.setID(1)
+    t.after(() => c.close(() => {}))
+    const m = d.bms.model
+    m.heaterOn = true
+    await sleep(800)
+    const r = (await c.readHoldingRegisters(0, 0x5d)).data
+    assert.deepEqual(r.slice(0, 16), m.cellVoltagesMv())
+    assert.equal(r[0x38], m.packVoltageDv())
+    assert.equal(r[0x39], 30000 - 123)
+    assert.equal(r[0x3c], 16)
+    assert.deepEqual([r[0x52], r[0x53], r[0x54], r[0x55], r[0x56]], [1, 1, 0, 1, 0])
+    assert.equal(r[0x59], m.energyWh())
+    assert.deepEqual([r[0x5a], r[0x5b]], [m.mosTempC + 40, m.boardTempC + 40])
+    assert.equal(r[0x3b], 0, "SOH: no unit is known to report it")
+})
