@@ -106,9 +106,14 @@ for (const [protocol, board] of [["d2", 1], ["81", 1], ["81", 3]]) {
         const line = await linkOk(d, 0)
         assert.match(line, new RegExp(`^BMS link: ok \\(protocol ${protocol}, address 0x${address.toString(16)}, 16 cells, 3 temperature sensors\\)$`))
         await d.waitForLine(`BMS answers on address 0x${address.toString(16)}; remembered (protocol ${protocol})`)
-        await sleep(1500) // past the slow reads (versions, balancer switch)
-        const m = d.bms.model
+        // the slow reads (versions, balancer switch): one per cycle at start; one that failed (one
+        // attempt each) comes again 20 cycles later
         let s = await d.status()
+        for (let i = 0; i < 60 && !(s.firmware_version && s.balancer_on !== null); i++) {
+            await sleep(200)
+            s = await d.status()
+        }
+        const m = d.bms.model
         const { current_a, soc_pct, ...steady } = expected(m)
         assert.deepEqual(pick(s, Object.keys(steady)), steady)
         assert.ok(Math.abs(s.current_a - current_a) < 0.05 && Math.abs(s.soc_pct - soc_pct) <= 0.1)
@@ -136,8 +141,8 @@ for (const [protocol, board] of [["d2", 1], ["81", 1], ["81", 3]]) {
         const log = d.bms.requestLog
         const i = log.findIndex(r => r.fn === 6 && r.register === chg)
         assert.deepEqual([log[i + 1].fn, log[i + 1].register, log[i + 1].value], [3, chg, 1], "the state is read back after the echo")
-        await sleep(1500)
-        s = await d.status()
+        // the next snapshots show it; the balancer switch with the slow data read again after a command
+        for (let i = 0; i < 60 && (s = await d.status()).balancer_on !== false; i++) await sleep(200)
         assert.deepEqual([s.charge_mos, s.discharge_mos, s.soc_pct, s.balancer_on], [false, false, 42.5, false])
         // a write the unit does not echo is not confirmed
         d.bms.missing = [[chg, chg]]
