@@ -9,7 +9,7 @@ import { BmsUart } from "../bms/uart"
 import { setting } from "../settings/store"
 import { bindUdp, UdpEndpoint } from "../platform/stream-sockets"
 import { startTask } from "../platform/tasks"
-import { BridgeSession, REFUSED, SESSION_IDLE_MS, STARTED } from "./session"
+import { BridgeSession, isBmsRequest, REFUSED, SESSION_IDLE_MS, STARTED } from "./session"
 
 /** UART quiet time that ends a reply (3 byte times at 9600 baud plus the timer grain). */
 export const REPLY_GAP_MS = 30
@@ -37,6 +37,7 @@ export async function startPcmasterBridge(uart: BmsUart, poller: BmsPoller) {
     let pending: Buffer = null
     let lastByteMs = 0
     const refusedNoted: string[] = []
+    let notRequests = 0
 
     const onBytes = (bytes: Buffer) => {
         pending = pending ? pending.concat(bytes) : bytes
@@ -66,6 +67,10 @@ export async function startPcmasterBridge(uart: BmsUart, poller: BmsPoller) {
     startTask("PCMaster bridge", async () => {
         for (;;) {
             const d = await udp.receive()
+            if (!isBmsRequest(d.data)) {
+                if (++notRequests === 1 || notRequests % 100 === 0) console.log(`PCMaster: ${notRequests} datagrams ignored (not a BMS request)`)
+                continue
+            }
             const client = `${d.address}:${d.port}`
             const verdict = session.offer(client, ds.millis())
             if (verdict === REFUSED) {
