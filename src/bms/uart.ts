@@ -1,5 +1,6 @@
 // The BMS UART through the standard Jacdac Serial role: one request out, its reply frames back.
 import * as ds from "@devicescript/core"
+import { onEveryReport } from "../platform/tasks"
 import { encodeRequest, FrameReader } from "./frame"
 import { findReply } from "./modbus-frame"
 
@@ -26,7 +27,7 @@ export class BmsUart {
 
     constructor() {
         const self = this
-        this.serial.report().subscribe((pkt: ds.Packet) => self.onPacket(pkt))
+        onEveryReport(this.serial, (pkt: ds.Packet) => self.onPacket(pkt))
     }
 
     /** Bytes received since the last Modbus-style request (null: 0xA5 frames are expected). */

@@ -1,6 +1,7 @@
 // Client of services/filestore.md: files on the SD card. Every call resolves with the answer to its
 // own request number or throws FileStoreError naming the operation, the path and the status.
 import * as ds from "@devicescript/core"
+import { onEveryReport } from "./tasks"
 
 const CMD_APPEND = 0x80
 const CMD_READ = 0x81
@@ -53,7 +54,7 @@ const answered = ds.emitter<number>()
 async function store() {
     if (!role) {
         role = new ds.FileStore()
-        role.report().subscribe((pkt: ds.Packet) => {
+        onEveryReport(role, (pkt: ds.Packet) => {
             const code = pkt.serviceCommand
             if (!pkt.isReport || (code !== REP_RESULT && code !== REP_READ_DATA && code !== REP_ENTRY)) return
             const p = pkt.payload

@@ -1,6 +1,7 @@
 // Reads registers' raw bytes with a GET and its report. Needed for fixed-size byte registers
 // (IP addresses), whose decoded value DeviceScript 2.16.4 does not refresh after a change.
 import * as ds from "@devicescript/core"
+import { onEveryReport } from "./tasks"
 
 const CMD_GET_REGISTER = 0x1000
 
@@ -10,7 +11,7 @@ export class RegisterReader {
 
     constructor(private role: ds.Role) {
         const self = this
-        role.report().subscribe((pkt: ds.Packet) => self.onPacket(pkt))
+        onEveryReport(role, (pkt: ds.Packet) => self.onPacket(pkt))
     }
 
     private onPacket(pkt: ds.Packet) {

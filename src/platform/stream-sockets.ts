@@ -2,7 +2,7 @@
 // once, with in-order delivery, acknowledged writes and back-pressure. Same code on the dongle
 // (native service) and on the host runtime (Node sockets).
 import * as ds from "@devicescript/core"
-import { startTask } from "./tasks"
+import { startTask, onEveryReport } from "./tasks"
 
 /** Largest payload of one write or data packet. */
 export const MAX_DATA = 233
@@ -88,7 +88,7 @@ let nextId = FIRST_CLIENT_ID
 async function service() {
     if (!role) {
         role = new ds.StreamSockets()
-        role.report().subscribe(onReport)
+        onEveryReport(role, onReport)
     }
     const deadline = ds.millis() + OPEN_TIMEOUT_MS
     while (!role.isBound) {

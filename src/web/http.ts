@@ -1,5 +1,5 @@
 // HTTP/1.1 request heads and responses (RFC 9110/9112), within the limits of a 64 KB device. Pure.
-export const MAX_HEAD_BYTES = 2048
+export const MAX_HEAD_BYTES = 1024
 export const MAX_BODY_BYTES = 2048
 /** Announced to clients: the server closes an idle connection after this (server.ts IDLE_TIMEOUT_MS). */
 export const KEEP_ALIVE_S = 5

@@ -9,10 +9,14 @@ import { handleApi } from "./api"
 import { ASSETS } from "./assets.generated"
 import { HttpRequest, HttpResponse, MAX_BODY_BYTES, MAX_HEAD_BYTES, parseHead, problem, responseHead } from "./http"
 
-/** Browsers keep up to 6 connections per host: fewer would turn their own requests away. */
-export const MAX_ACTIVE = 6
-/** Connections held at once (serveTcp): the browser's 6; a 7th is closed at once (its memory). */
-export const BACKLOG = MAX_ACTIVE
+/**
+ * Connections served at once. Each costs about 2-4 KB of the 64 KB heap while it is open; with 6
+ * (what a browser may open) a few hostile clients ran the heap out (bench:heap, robustness test).
+ * The page makes one request at a time, so 4 serve a browser and leave room for a second one.
+ */
+export const MAX_ACTIVE = 4
+/** Connections held at once (serveTcp): MAX_ACTIVE, and one more to answer "busy" (503). */
+export const BACKLOG = MAX_ACTIVE + 1
 export const IDLE_TIMEOUT_MS = 5000
 
 let active = 0
