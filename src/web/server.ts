@@ -1,13 +1,15 @@
 // The HTTP/1.1 server of the pages and the API on the stream-socket contract (port ports.web,
 // default 6789, never 80). Limits: request head MAX_HEAD_BYTES (431), body MAX_BODY_BYTES (413),
 // MAX_ACTIVE connections at once (503 beyond), IDLE_TIMEOUT_MS without a request (closed).
+// Memory: one request is answered at a time, and a body is sent without a copy of it in one piece
+// (six answers built at once, each copied whole, ran the 64 KB heap out: the program panicked).
 import * as ds from "@devicescript/core"
 import { BmsPoller } from "../bms/poller"
 import { setting } from "../settings/store"
 import { serveTcp, SocketFailure, TcpConnection } from "../platform/stream-sockets"
 import { handleApi } from "./api"
 import { ASSETS } from "./assets.generated"
-import { HttpRequest, HttpResponse, MAX_BODY_BYTES, MAX_HEAD_BYTES, parseHead, problem, responseBytes } from "./http"
+import { HttpRequest, HttpResponse, MAX_BODY_BYTES, MAX_HEAD_BYTES, parseHead, problem, responseHead } from "./http"
 
 /** Browsers keep up to 6 connections per host: fewer would turn their own requests away. */
 export const MAX_ACTIVE = 6
@@ -15,6 +17,9 @@ export const BACKLOG = 8
 export const IDLE_TIMEOUT_MS = 5000
 
 let active = 0
+/** A request is being answered: one at a time, so that one response is in memory, not six. */
+let answering = false
+const answered = ds.emitter<number>()
 
 interface Incoming {
     request: HttpRequest
@@ -68,30 +73,55 @@ async function respond(req: HttpRequest, poller: BmsPoller): Promise<HttpRespons
     return asset(req)
 }
 
+/** Characters of a body string converted at a time: a heap of 64 KB has room for many small blocks, not one large. */
+const SLICE = 200
+
+async function send(conn: TcpConnection, res: HttpResponse, keepAlive: boolean, head: boolean) {
+    const b = res.body
+    const text = typeof b === "string"
+    let length = text ? 0 : b.length
+    if (text) for (let i = 0; i < b.length; i += SLICE) length += Buffer.from(b.slice(i, i + SLICE)).length
+    await conn.write(responseHead(res, length, keepAlive))
+    if (head) return
+    if (!text) await conn.write(b) // an asset: straight from flash
+    else for (let i = 0; i < b.length; i += SLICE) await conn.write(b.slice(i, i + SLICE))
+}
+
+/** Computes and sends the answer to `req`, after any other request being answered. */
+async function answer(conn: TcpConnection, req: HttpRequest, poller: BmsPoller) {
+    while (answering) await ds.wait(answered, 1000)
+    answering = true
+    try {
+        let res: HttpResponse
+        try {
+            res = await respond(req, poller)
+        } catch (e) {
+            console.warn(`Web: ${req.method} ${req.path}: ${(e as Error).message}`)
+            res = problem(500, "internal error")
+        }
+        await send(conn, res, req.keepAlive, req.method === "HEAD")
+    } finally {
+        answering = false
+        answered.emit(1)
+    }
+}
+
 async function serve(conn: TcpConnection, poller: BmsPoller) {
     active++
     try {
         if (active > MAX_ACTIVE) {
-            await conn.write(responseBytes(problem(503, "busy: too many connections"), false, false))
+            await send(conn, problem(503, "busy: too many connections"), false, false)
             return
         }
         for (;;) {
             const incoming = await readRequest(conn)
             if (!incoming) break
             if (!incoming.request) {
-                await conn.write(responseBytes(problem(incoming.status, "bad request"), false, false))
+                await send(conn, problem(incoming.status, "bad request"), false, false)
                 break
             }
-            const req = incoming.request
-            let res: HttpResponse
-            try {
-                res = await respond(req, poller)
-            } catch (e) {
-                console.warn(`Web: ${req.method} ${req.path}: ${(e as Error).message}`)
-                res = problem(500, "internal error")
-            }
-            await conn.write(responseBytes(res, req.keepAlive, req.method === "HEAD"))
-            if (!req.keepAlive) break
+            await answer(conn, incoming.request, poller)
+            if (!incoming.request.keepAlive) break
         }
     } catch (e) {
         if (!(e instanceof SocketFailure)) console.warn(`Web: ${conn.remoteAddress}: ${(e as Error).message}`)
