@@ -325,6 +325,13 @@ export class Dongle extends EventEmitter {
         this.startVm(reason, detail)
     }
 
+    /** Another BMS on the UART (a unit swapped for one of another generation): the old one is closed. */
+    swapBms(bms) {
+        this.bms?.close()
+        this.bms = bms
+        this.serial.setLink(bms)
+    }
+
     /** The BOOT button (GPIO9), pressed for `ms`. */
     async pressBoot(ms = 100) {
         this.bootButton.down()

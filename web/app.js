@@ -15,6 +15,8 @@ const LABELS = {
     "preset.on": "Periodic reset", "preset.max": "Most resets a day", "preset.days": "Days (1 Mon, 2 Tue, 4 Wed, 8 Thu, 16 Fri, 32 Sat, 64 Sun; add up)",
     "preset.time": "Time of day (HH:MM)", "user.serial": "Battery serial number", "user.location": "Battery address (location)",
     "bms.addr": "BMS address (0 detect, 64 = 0x40, 128 = 0x80)", "bms.invert": "Invert current sign",
+    "bms.proto": "BMS found (protocol x 256 + address; 0 none yet)", "bms.force": "Force BMS protocol (0 detect, 1 0xA5, 2 D2, 3 0x81+board)",
+    "bms.board": "BMS board number (0x81 scheme)",
 }
 let session = {}
 

@@ -6,7 +6,7 @@ import { jd, ReportQueue } from "./jacdac.mjs"
 export const STREAM_SOCKETS_CLASS = 0x1b6e3c57
 export const MAX_SOCKETS = 24
 export const MAX_DATA = 233
-export const RECEIVE_WINDOW = 4
+export const RECEIVE_WINDOW = 2
 export const RETRANSMIT_MS = 1000
 /** A connection the peer closed is given up when the program acknowledges nothing for this long. */
 const UNACKED_AFTER_CLOSE_MS = 10 * RETRANSMIT_MS

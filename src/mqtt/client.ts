@@ -138,6 +138,7 @@ export class MqttConnection {
                 if (chunk === null) return await this.close("connection closed by the broker")
                 if (chunk === undefined) continue
                 this.lastHeardMs = ds.millis()
+                if (this.input.length + chunk.length > MAX_INCOMING_BYTES + 5) throw new Error("more data from the broker than any packet it may send")
                 this.input = this.input.concat(chunk)
                 for (;;) {
                     const p = packetBounds(this.input)
@@ -145,7 +146,6 @@ export class MqttConnection {
                     await this.handle(p[0], this.input.slice(p[1], p[2]))
                     this.input = this.input.slice(p[2])
                 }
-                if (this.input.length > MAX_INCOMING_BYTES + 5) throw new Error("malformed data from the broker")
             }
         } catch (e) {
             await this.close((e as Error).message)

@@ -1,7 +1,8 @@
 // The PCMaster bridge on UDP (ports.pcmPort, default 6790): Daly's PCMaster reaches the BMS through
 // the dongle. Datagrams from the session's client go to the BMS UART unchanged; bytes from the BMS
 // go back to that client, gathered until the UART has been quiet REPLY_GAP_MS (so a multi-frame
-// reply travels whole). The dongle's polling pauses during the session.
+// reply travels whole), and a Modbus-style reply of the newer units until its length (from its byte
+// count) is there. The dongle's polling pauses during the session.
 import * as ds from "@devicescript/core"
 import { BmsPoller } from "../bms/poller"
 import { BmsUart } from "../bms/uart"
@@ -19,6 +20,8 @@ export const REPLY_GAP_MS = 30
 export const MAX_REQUEST_BYTES = 226
 /** The BMS's bytes gathered for one reply at most (16 cell frames are 208 bytes); more goes at once. */
 export const MAX_REPLY_BYTES = 512
+/** A Modbus-style reply still short of its length goes out after this much quiet all the same. */
+export const PARTIAL_REPLY_MS = 300
 
 export async function startPcmasterBridge(uart: BmsUart, poller: BmsPoller) {
     if (!setting("ports.pcm")) {
@@ -44,7 +47,9 @@ export async function startPcmasterBridge(uart: BmsUart, poller: BmsPoller) {
     startTask("PCMaster replies", async () => {
         for (;;) {
             await ds.sleep(10)
-            if (pending && (ds.millis() - lastByteMs >= REPLY_GAP_MS || pending.length >= MAX_REPLY_BYTES)) {
+            // a Modbus-style read reply (function 03) travels whole: its length comes from its byte count
+            const p = pending
+            if (p && (p.length >= MAX_REPLY_BYTES || ds.millis() - lastByteMs >= (p[1] === 3 && p.length < 5 + p[2] ? PARTIAL_REPLY_MS : REPLY_GAP_MS))) {
                 const reply = pending
                 pending = null
                 await udp.sendTo(clientAddress, clientPort, reply)

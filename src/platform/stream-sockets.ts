@@ -11,6 +11,8 @@ const RETRANSMIT_MS = 2000
 const MAX_RETRANSMITS = 5
 /** Datagrams kept for the program at most: the rest are dropped (and counted) on arrival. */
 const MAX_QUEUED_DATAGRAMS = 4
+/** Accepted connections waiting for the program at most; more are closed at once. */
+const MAX_ACCEPT_QUEUE = 2
 /** How often the accept loop of a server wakes without a connection (the watchdog sees it alive). */
 const ACCEPT_TICK_MS = 10000
 /** Writes in flight at most, whatever the server's credit: more overflow the VM's frame queue. */
@@ -115,7 +117,12 @@ async function send(code: number, payload: Buffer) {
     await r.sendCommand(code, payload)
 }
 
-async function onReport(pkt: ds.Packet) {
+/**
+ * Every report is handled at once, without waiting: a flood of reports (connections opened and
+ * dropped by the hundred) must not leave a waiting task, and its memory, behind each one. Commands it
+ * needs (a close, an ack) go out from the control task.
+ */
+function onReport(pkt: ds.Packet) {
     if (!pkt.isReport) return
     const p = pkt.payload
     switch (pkt.serviceCommand) {
@@ -128,12 +135,12 @@ async function onReport(pkt: ds.Packet) {
             const listener = endpoints[p[6]] as TcpListener
             const id = p[7]
             if (listener instanceof TcpListener) listener.onAccepted(new TcpConnection(id, formatAddress(p, 0), p.getAt(4, "u16")))
-            else await send(CMD_CLOSE, Buffer.from([id]))
+            else queueClose(id)
             break
         }
         case REP_DATA: {
             const conn = endpoints[p[2]] as TcpConnection
-            if (conn instanceof TcpConnection) await conn.onData(p.getAt(0, "u16"), p.slice(3))
+            if (conn instanceof TcpConnection) conn.onData(p.getAt(0, "u16"), p.slice(3))
             break
         }
         case REP_DATAGRAM: {
@@ -157,21 +164,23 @@ async function onReport(pkt: ds.Packet) {
     }
 }
 
-// Acknowledgements leave from a task of their own: an awaited command costs a VM tick (about 20 ms
-// on the host runtime), which would otherwise sit between every received packet and the program.
+// Acknowledgements and closes leave from a control task of their own: an awaited command costs a VM
+// tick (about 20 ms on the host runtime), which would otherwise sit between every received packet and
+// the program, and a report handler must never wait.
 const pendingAcks: Record<string, number> = {}
-let ackTask = false
-const acksQueued = ds.emitter<number>()
+const pendingCloses: number[] = []
+let controlTask = false
+const controlQueued = ds.emitter<number>()
 
-function queueAck(id: number, seq: number) {
-    pendingAcks[id + ""] = seq // cumulative: the newest covers the older ones
-    if (!ackTask) {
-        ackTask = true
+function startControl() {
+    if (!controlTask) {
+        controlTask = true
         setTimeout(async () => {
             for (;;) {
+                while (pendingCloses.length) await send(CMD_CLOSE, Buffer.from([pendingCloses.shift()]))
                 const ids = Object.keys(pendingAcks)
                 if (!ids.length) {
-                    await ds.wait(acksQueued)
+                    if (!pendingCloses.length) await ds.wait(controlQueued)
                     continue
                 }
                 for (const k of ids) {
@@ -184,7 +193,20 @@ function queueAck(id: number, seq: number) {
             }
         }, 0)
     }
-    acksQueued.emit(1)
+    controlQueued.emit(1)
+}
+
+function queueAck(id: number, seq: number) {
+    pendingAcks[id + ""] = seq // cumulative: the newest covers the older ones
+    startControl()
+}
+
+/** Closes a socket without waiting for the answer (its number is free once the server closed it). */
+function queueClose(id: number) {
+    endpoints[id] = undefined
+    delete pendingAcks[id + ""]
+    if (pendingCloses.indexOf(id) < 0) pendingCloses.push(id)
+    startControl()
 }
 
 /** Sends numbered packets and keeps them until the server acknowledges them (`written`). */
@@ -273,6 +295,7 @@ export class TcpConnection extends SocketBase implements Endpoint {
     private rx: { seq: number; data: Buffer }[] = []
     private leftover: Buffer = null
     private rxExpected = 0
+    private closing = false
     private readonly sender = new Sender(CMD_WRITE)
     /** data reports dropped because one before them was missing (filled by retransmission) */
     gaps = 0
@@ -294,13 +317,14 @@ export class TcpConnection extends SocketBase implements Endpoint {
         this.changed.emit(1)
     }
 
-    async onData(seq: number, data: Buffer) {
+    onData(seq: number, data: Buffer) {
+        if (this.closing) return // nobody reads any more: nothing is kept (the server's window fills)
         if (seq === this.rxExpected) {
             this.rx.push({ seq, data })
             this.rxExpected = (seq + 1) & 0xffff
         } else if (seqBefore(seq, this.rxExpected)) {
             // a retransmission of something we have: acknowledge what was consumed, drop it
-            if (!this.rx.length) await this.ack((this.rxExpected - 1) & 0xffff)
+            if (!this.rx.length) queueAck(this.id, (this.rxExpected - 1) & 0xffff)
             return
         } else {
             // ahead of a gap (a report was lost on the way): dropped; the server sends both again
@@ -324,10 +348,6 @@ export class TcpConnection extends SocketBase implements Endpoint {
         this.changed.emit(1)
     }
 
-    private async ack(seq: number) {
-        queueAck(this.id, seq)
-    }
-
     /**
      * The next bytes received, in order. `null` once the peer closed and everything was read,
      * `undefined` on timeout; throws SocketFailure when the connection failed.
@@ -341,7 +361,7 @@ export class TcpConnection extends SocketBase implements Endpoint {
             }
             if (this.rx.length) {
                 const chunk = this.rx.shift()
-                await this.ack(chunk.seq) // consumed: the server may send more (back-pressure)
+                queueAck(this.id, chunk.seq) // consumed: the server may send more (back-pressure)
                 return chunk.data
             }
             if (this.failure) throw this.failure
@@ -388,9 +408,20 @@ export class TcpConnection extends SocketBase implements Endpoint {
             await this.sender.push(writePacket(this.id, buf, off, Math.min(buf.length, off + MAX_DATA)))
     }
 
-    /** Flushes what was written, then closes. */
+    /** Closes at once, sending nothing more and waiting for nothing (a connection refused). */
+    abort() {
+        this.closed = true
+        this.closing = true
+        this.rx = []
+        queueClose(this.id)
+    }
+
+    /** Flushes what was written, then closes; what arrives meanwhile is dropped, not kept. */
     async close() {
         if (this.closed) return
+        this.closing = true
+        this.rx = []
+        this.leftover = null
         await this.sender.flush(5000)
         if (this.closed) return
         await send(CMD_CLOSE, Buffer.from([this.id]))
@@ -406,6 +437,8 @@ export class TcpListener extends SocketBase implements Endpoint {
     private queue: TcpConnection[] = []
     /** ds.millis() when its server's accept loop last ran (see serveTcp) */
     aliveAt = ds.millis()
+    /** connections closed at once because the server held as many as it may */
+    refused = 0
 
     constructor(id: number, public readonly port: number) {
         super(id)
@@ -418,6 +451,11 @@ export class TcpListener extends SocketBase implements Endpoint {
     }
 
     onAccepted(conn: TcpConnection) {
+        if (this.queue.length >= MAX_ACCEPT_QUEUE) {
+            this.refused++ // the program is not taking them: refused before they cost memory
+            conn.abort()
+            return
+        }
         this.queue.push(conn)
         this.changed.emit(1)
     }
@@ -595,22 +633,40 @@ export async function bindUdp(port: number, maxDatagram: number) {
     return u
 }
 
-function spawnConnection(name: string, conn: TcpConnection, serve: (conn: TcpConnection) => Promise<void>) {
-    startTask(name, async () => await serve(conn))
-}
-
 /**
  * A TCP server: listens on `port` and serves every accepted connection with `serve`, each in a
- * task of its own. Returns once listening; throws when the port cannot be bound.
+ * task of its own. At most `backlog` connections are held at once, from their acceptance until they
+ * are closed: one beyond that is closed at once, before it costs memory (the socket service counts
+ * only what it still has open, and a connection the peer dropped may still be closing here).
+ * Returns once listening; throws when the port cannot be bound.
  */
 export async function serveTcp(name: string, port: number, backlog: number, serve: (conn: TcpConnection) => Promise<void>) {
     const listener = await listen(port, backlog)
+    let open = 0
     startTask(`${name} listener`, async () => {
         for (;;) {
             const conn = await listener.accept(ACCEPT_TICK_MS)
             listener.aliveAt = ds.millis()
-            if (conn) spawnConnection(name, conn, serve)
+            if (!conn) continue
+            if (open >= backlog) {
+                listener.refused++
+                conn.abort()
+                continue
+            }
+            open++
+            spawnConnection(name, conn, serve, () => open--)
         }
     })
     return listener
+}
+
+function spawnConnection(name: string, conn: TcpConnection, serve: (conn: TcpConnection) => Promise<void>, closed: () => void) {
+    startTask(name, async () => {
+        try {
+            await serve(conn)
+        } finally {
+            await conn.close()
+            closed()
+        }
+    })
 }

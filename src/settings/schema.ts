@@ -37,64 +37,69 @@ export interface FieldSpec {
     forbidden?: number[]
 }
 
-const str = (id: string, def: string, maxLength: number, text = TEXT_ANY): FieldSpec => ({ id, kind: KIND_STRING, def, maxLength, text })
-const int = (id: string, def: number, min: number, max: number): FieldSpec => ({ id, kind: KIND_INT, def, min, max })
-const bool = (id: string, def: boolean): FieldSpec => ({ id, kind: KIND_BOOL, def })
-const secret = (id: string, minLength: number, maxLength: number): FieldSpec => ({
-    id, kind: KIND_STRING, def: "", minLength, maxLength, text: TEXT_ANY, secret: true, emptyOk: true,
-})
+/** The FieldSpec keys, in the order of the rows of FIELDS. */
+const KEYS = ["id", "kind", "def", "min", "max", "minLength", "maxLength", "text", "secret", "emptyOk", "forbidden"]
 
-export const FIELDS: FieldSpec[] = [
-    // Wi-Fi (station mode); no SSID: the dongle starts its access point
-    str("wifi.ssid", "", 32),
-    secret("wifi.pass", 8, 63),
-    { id: "wifi.host", kind: KIND_STRING, def: "smartbms", minLength: 1, maxLength: 32, text: TEXT_HOSTNAME },
-    // web pages and API: the SHA-256 of the admin password (web/auth.ts); empty: set on the first setup
-    { id: "admin.pass", kind: KIND_STRING, def: "", minLength: 64, maxLength: 64, text: TEXT_HASH, secret: true, emptyOk: true },
-    // local services
-    { id: "ports.web", kind: KIND_INT, def: 6789, min: 1, max: 65535, forbidden: [80] },
-    int("ports.modbus", 502, 1, 65535),
-    int("ports.unit", 1, 1, 247),
-    bool("ports.mbWrite", false),
-    bool("ports.pcm", true),
-    int("ports.pcmPort", 6790, 1, 65535),
-    // MQTT
-    bool("mqtt.on", false),
-    str("mqtt.host", "", 64, TEXT_HOST),
-    int("mqtt.port", 1883, 1, 65535),
-    bool("mqtt.tls", false),
-    int("mqtt.period", 10, 1, 3600),
-    bool("mqtt.cmds", false),
-    bool("mqtt.ha", true),
-    str("mqtt.haPrefix", "homeassistant", 32),
-    str("mqttAuth.user", "", 32),
-    secret("mqttAuth.pass", 0, 64),
-    str("mqttAuth.client", "", 32),
-    str("mqttTopic.prefix", "", 64), // empty: smartbms/<device id>
-    // FTP upload
-    bool("ftp.on", false),
-    str("ftp.host", "", 64, TEXT_HOST),
-    int("ftp.port", 21, 1, 65535),
-    int("ftp.period", 3600, 10, 86400), // seconds
-    bool("ftp.cells", false),
-    str("ftpAuth.user", "", 32),
-    secret("ftpAuth.pass", 0, 64),
-    // SD card logging
-    bool("sdlog.on", false),
-    int("sdlog.period", 60, 1, 86400), // seconds
-    bool("sdlog.cells", false),
-    // periodic reset; days: bit 0 Monday .. bit 6 Sunday
-    bool("preset.on", false),
-    int("preset.max", 1, 1, 24),
-    int("preset.days", 127, 1, 127),
-    { id: "preset.time", kind: KIND_STRING, def: "03:00", minLength: 5, maxLength: 5, text: TEXT_TIME },
-    // user settings, written into the log files
-    str("user.serial", "", 32),
-    str("user.location", "", 64),
-    // BMS options; address 0: detect (0x40, then 0x80)
-    int("bms.addr", 0, 0, 128),
-    bool("bms.invert", false),
-]
+/**
+ * Every setting, one row each (KEYS order; null: not set): a table in a string, made into FieldSpec
+ * objects once (strings cost no bytecode: devicescript-notes.md). Groups: Wi-Fi (station mode; no
+ * SSID: access point), admin (SHA-256 of the admin password, web/auth.ts; empty: set on the first
+ * setup), ports (local services), mqtt/mqttAuth/mqttTopic (empty prefix: smartbms/<device id>),
+ * ftp/ftpAuth (period in seconds), sdlog (period in seconds), preset (periodic reset; days: bit 0
+ * Monday .. bit 6 Sunday), user (written into the log files), bms (addr: the 0xA5 address of the
+ * first settings version, 0 detect; proto: what answered last, protocol << 8 | request address,
+ * protocols 1 0xA5, 2 D2, 3 0x81+board, 0 unknown; force: the only protocol tried, 0 detect; board:
+ * board number of the 0x81 scheme). kind: KIND_*; text: TEXT_*.
+ */
+export const FIELDS: FieldSpec[] = JSON.parse(`[
+ ["wifi.ssid",1,"",null,null,null,32,0],
+ ["wifi.pass",1,"",null,null,8,63,0,true,true],
+ ["wifi.host",1,"smartbms",null,null,1,32,1],
+ ["admin.pass",1,"",null,null,64,64,4,true,true],
+ ["ports.web",2,6789,1,65535,null,null,null,null,null,[80]],
+ ["ports.modbus",2,502,1,65535],
+ ["ports.unit",2,1,1,247],
+ ["ports.mbWrite",3,false],
+ ["ports.pcm",3,true],
+ ["ports.pcmPort",2,6790,1,65535],
+ ["mqtt.on",3,false],
+ ["mqtt.host",1,"",null,null,null,64,2],
+ ["mqtt.port",2,1883,1,65535],
+ ["mqtt.tls",3,false],
+ ["mqtt.period",2,10,1,3600],
+ ["mqtt.cmds",3,false],
+ ["mqtt.ha",3,true],
+ ["mqtt.haPrefix",1,"homeassistant",null,null,null,32,0],
+ ["mqttAuth.user",1,"",null,null,null,32,0],
+ ["mqttAuth.pass",1,"",null,null,0,64,0,true,true],
+ ["mqttAuth.client",1,"",null,null,null,32,0],
+ ["mqttTopic.prefix",1,"",null,null,null,64,0],
+ ["ftp.on",3,false],
+ ["ftp.host",1,"",null,null,null,64,2],
+ ["ftp.port",2,21,1,65535],
+ ["ftp.period",2,3600,10,86400],
+ ["ftp.cells",3,false],
+ ["ftpAuth.user",1,"",null,null,null,32,0],
+ ["ftpAuth.pass",1,"",null,null,0,64,0,true,true],
+ ["sdlog.on",3,false],
+ ["sdlog.period",2,60,1,86400],
+ ["sdlog.cells",3,false],
+ ["preset.on",3,false],
+ ["preset.max",2,1,1,24],
+ ["preset.days",2,127,1,127],
+ ["preset.time",1,"03:00",null,null,5,5,3],
+ ["user.serial",1,"",null,null,null,32,0],
+ ["user.location",1,"",null,null,null,64,0],
+ ["bms.addr",2,0,0,128],
+ ["bms.invert",3,false],
+ ["bms.proto",2,0,0,1023],
+ ["bms.force",2,0,0,3],
+ ["bms.board",2,1,1,16]
+]`).map((row: any[]) => {
+    const f: any = {}
+    for (let k = 0; k < row.length; k++) if (row[k] !== null) f[KEYS[k]] = row[k]
+    return f
+})
 
 export function fieldSpec(id: string): FieldSpec {
     for (const f of FIELDS) if (f.id === id) return f

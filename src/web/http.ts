@@ -71,10 +71,13 @@ const SECURITY_HEADERS =
     "X-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\nReferrer-Policy: no-referrer\r\n" +
     "Content-Security-Policy: default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'\r\n"
 
-/** The head of a response with a body of `length` bytes; `keepAlive` false adds Connection: close. */
-export function responseHead(res: HttpResponse, length: number, keepAlive: boolean) {
+/**
+ * The head of a response (status line and headers, up to the empty line); `keepAlive` false adds
+ * Connection: close. The body is sent apart: no copy of head and body together is made.
+ */
+export function responseHead(res: HttpResponse, bodyLength: number, keepAlive: boolean) {
     let h = `HTTP/1.1 ${res.status} ${REASONS[res.status + ""] || "Status"}\r\n`
-    h += `Content-Type: ${res.type}\r\nContent-Length: ${length}\r\n`
+    h += `Content-Type: ${res.type}\r\nContent-Length: ${bodyLength}\r\n`
     h += keepAlive ? `Connection: keep-alive\r\nKeep-Alive: timeout=${KEEP_ALIVE_S}\r\n` : "Connection: close\r\n"
     if (res.headers) for (const k of Object.keys(res.headers)) h += `${k}: ${res.headers[k]}\r\n`
     if (!res.headers || !res.headers["Cache-Control"]) h += "Cache-Control: no-store\r\n"

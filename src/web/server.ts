@@ -1,8 +1,6 @@
 // The HTTP/1.1 server of the pages and the API on the stream-socket contract (port ports.web,
 // default 6789, never 80). Limits: request head MAX_HEAD_BYTES (431), body MAX_BODY_BYTES (413),
 // MAX_ACTIVE connections at once (503 beyond), IDLE_TIMEOUT_MS without a request (closed).
-// Memory: one request is answered at a time, and a body is sent without a copy of it in one piece
-// (six answers built at once, each copied whole, ran the 64 KB heap out: the program panicked).
 import * as ds from "@devicescript/core"
 import { BmsPoller } from "../bms/poller"
 import { setting } from "../settings/store"
@@ -13,31 +11,50 @@ import { HttpRequest, HttpResponse, MAX_BODY_BYTES, MAX_HEAD_BYTES, parseHead, p
 
 /** Browsers keep up to 6 connections per host: fewer would turn their own requests away. */
 export const MAX_ACTIVE = 6
-export const BACKLOG = 8
+/** Connections held at once (serveTcp): the browser's 6; a 7th is closed at once (its memory). */
+export const BACKLOG = MAX_ACTIVE
 export const IDLE_TIMEOUT_MS = 5000
 
 let active = 0
-/** A request is being answered: one at a time, so that one response is in memory, not six. */
-let answering = false
-const answered = ds.emitter<number>()
+let responding = false
+const responded = ds.emitter<number>()
 
 interface Incoming {
     request: HttpRequest
     status: number
 }
 
+/** Does `b` begin like a request line (a method in capitals, then a space)? */
+function methodLike(b: Buffer) {
+    for (let i = 0; i < b.length && i <= 10; i++) {
+        if (b[i] === 32) return i > 0
+        if (b[i] < 65 || b[i] > 90) return false
+    }
+    return b.length <= 10
+}
+
 /** Reads one request; null when the connection closed or idled out before one began. */
 async function readRequest(conn: TcpConnection): Promise<Incoming> {
-    let acc: Buffer = null
+    // the head's pieces are kept as they came and joined once, when the head is whole: no growing
+    // copies (a 2 KB head would otherwise cost 12 KB of copies on a 64 KB heap)
+    const pieces: Buffer[] = []
+    let size = 0
     let end = -1
+    let run = 0 // how much of CR LF CR LF was seen at the end of the previous pieces
     while (end < 0) {
         const b = await conn.read(IDLE_TIMEOUT_MS)
-        if (!b) return acc ? { request: null, status: 400 } : null
-        acc = acc ? acc.concat(b) : b
-        for (let i = 3; i < acc.length && end < 0; i++) if (acc[i] === 10 && acc[i - 1] === 13 && acc[i - 2] === 10 && acc[i - 3] === 13) end = i - 3
-        if (end < 0 && acc.length > MAX_HEAD_BYTES) return { request: null, status: 431 }
+        if (!b) return size ? { request: null, status: 400 } : null
+        if (!size && !methodLike(b)) return { request: null, status: 400 } // garbage: nothing to keep reading for
+        for (let i = 0; i < b.length && end < 0; i++) {
+            run = b[i] === (run & 1 ? 10 : 13) ? run + 1 : b[i] === 13 ? 1 : 0
+            if (run === 4) end = size + i - 3
+        }
+        pieces.push(b)
+        size += b.length
+        if (end < 0 && size > MAX_HEAD_BYTES) return { request: null, status: 431 }
     }
     if (end > MAX_HEAD_BYTES) return { request: null, status: 431 }
+    const acc = Buffer.concat(...pieces)
     const parsed = parseHead(acc.slice(0, end).toString())
     if (!parsed.request) return { request: null, status: parsed.status }
     const req = parsed.request
@@ -73,37 +90,22 @@ async function respond(req: HttpRequest, poller: BmsPoller): Promise<HttpRespons
     return asset(req)
 }
 
-/** Characters of a body string converted at a time: a heap of 64 KB has room for many small blocks, not one large. */
+/** Characters of a body string converted at a time: a fragmented 64 KB heap has room for many small blocks, not one large. */
 const SLICE = 200
 
-async function send(conn: TcpConnection, res: HttpResponse, keepAlive: boolean, head: boolean) {
+/**
+ * Sends a response: the head, then the body (none for HEAD), without joining them in memory and
+ * without a copy of a body string in one piece (Buffer.from of the 3 KB schema ran the heap out).
+ */
+async function send(conn: TcpConnection, res: HttpResponse, keepAlive: boolean, headOnly: boolean) {
     const b = res.body
     const text = typeof b === "string"
     let length = text ? 0 : b.length
     if (text) for (let i = 0; i < b.length; i += SLICE) length += Buffer.from(b.slice(i, i + SLICE)).length
     await conn.write(responseHead(res, length, keepAlive))
-    if (head) return
+    if (headOnly) return
     if (!text) await conn.write(b) // an asset: straight from flash
     else for (let i = 0; i < b.length; i += SLICE) await conn.write(b.slice(i, i + SLICE))
-}
-
-/** Computes and sends the answer to `req`, after any other request being answered. */
-async function answer(conn: TcpConnection, req: HttpRequest, poller: BmsPoller) {
-    while (answering) await ds.wait(answered, 1000)
-    answering = true
-    try {
-        let res: HttpResponse
-        try {
-            res = await respond(req, poller)
-        } catch (e) {
-            console.warn(`Web: ${req.method} ${req.path}: ${(e as Error).message}`)
-            res = problem(500, "internal error")
-        }
-        await send(conn, res, req.keepAlive, req.method === "HEAD")
-    } finally {
-        answering = false
-        answered.emit(1)
-    }
 }
 
 async function serve(conn: TcpConnection, poller: BmsPoller) {
@@ -120,15 +122,31 @@ async function serve(conn: TcpConnection, poller: BmsPoller) {
                 await send(conn, problem(incoming.status, "bad request"), false, false)
                 break
             }
-            await answer(conn, incoming.request, poller)
-            if (!incoming.request.keepAlive) break
+            const req = incoming.request
+            // one response is made and sent at a time: what one costs in heap (the status JSON, a
+            // page) is then paid once, not once per open connection
+            while (responding) await ds.wait(responded, 1000)
+            responding = true
+            try {
+                let res: HttpResponse
+                try {
+                    res = await respond(req, poller)
+                } catch (e) {
+                    console.warn(`Web: ${req.method} ${req.path}: ${(e as Error).message}`)
+                    res = problem(500, "internal error")
+                }
+                await send(conn, res, req.keepAlive, req.method === "HEAD")
+            } finally {
+                responding = false
+                responded.emit(1)
+            }
+            if (!req.keepAlive) break
         }
     } catch (e) {
         if (!(e instanceof SocketFailure)) console.warn(`Web: ${conn.remoteAddress}: ${(e as Error).message}`)
         // a SocketFailure: the client went away; nothing to answer
     } finally {
         active--
-        await conn.close()
     }
 }
 

@@ -13,32 +13,27 @@ export interface DeviceInfo {
     reset_counter: number
 }
 
+/**
+ * The `bms` fields: [JSON name, snapshot field], in order (a table in a string: strings cost no
+ * bytecode; parsed per use, it holds no heap). The newer units' extras (docs/bms.md) are null where a unit does not report them.
+ */
+const FIELDS = `[["voltage_v","voltageV"],["current_a","currentA"],["power_w","powerW"],["soc_pct","socPct"],
+["remaining_ah","remainingAh"],["rated_ah","ratedAh"],["cycles","cycles"],["cells_mv","cellsMv"],["cell_min_mv","cellMinMv"],
+["cell_min_number","cellMinNumber"],["cell_max_mv","cellMaxMv"],["cell_max_number","cellMaxNumber"],
+["cell_delta_mv","cellDeltaMv"],["temps_c","tempsC"],["charge_mos","chargeMos"],["discharge_mos","dischargeMos"],
+["state","state"],["charger","charger"],["load","load"],["balancing","balancing"],["alarms","alarms"],
+["fault_code","faultCode"],["protocol","protocol"],["address","address"],["soh_pct","sohPct"],["energy_wh","energyWh"],
+["temp_min_c","minTempC"],["temp_max_c","maxTempC"],["mos_temp_c","mosTempC"],["board_temp_c","boardTempC"],
+["precharge_mos","prechargeMos"],["heater_mos","heaterMos"],["fan_mos","fanMos"],
+["balance_current_a","balanceCurrentA"],["balancer_active","balancerActive"],["balancer_on","balancerOn"],
+["firmware_version","firmwareVersion"],["hardware_version","hardwareVersion"]]`
+
 export function measurements(s: BmsSnapshot, nowMs: number) {
-    return {
-        voltage_v: s ? s.voltageV : null,
-        current_a: s ? s.currentA : null,
-        power_w: s ? s.powerW : null,
-        soc_pct: s ? s.socPct : null,
-        remaining_ah: s ? s.remainingAh : null,
-        rated_ah: s ? s.ratedAh : null,
-        cycles: s ? s.cycles : null,
-        cells_mv: s ? s.cellsMv : null,
-        cell_min_mv: s ? s.cellMinMv : null,
-        cell_min_number: s ? s.cellMinNumber : null,
-        cell_max_mv: s ? s.cellMaxMv : null,
-        cell_max_number: s ? s.cellMaxNumber : null,
-        cell_delta_mv: s ? s.cellDeltaMv : null,
-        temps_c: s ? s.tempsC : null,
-        charge_mos: s ? s.chargeMos : null,
-        discharge_mos: s ? s.dischargeMos : null,
-        state: s ? s.state : null,
-        charger: s ? s.charger : null,
-        load: s ? s.load : null,
-        balancing: s ? s.balancing : null,
-        alarms: s ? s.alarms : null,
-        fault_code: s ? s.faultCode : null,
-        age_s: s ? Math.round((nowMs - s.readAtMs) / 100) / 10 : null,
-    }
+    const m: Record<string, any> = {}
+    const sa = s as any
+    for (const f of JSON.parse(FIELDS)) m[f[0]] = s ? sa[f[1]] : null
+    m["age_s"] = s ? Math.round((nowMs - s.readAtMs) / 100) / 10 : null
+    return m
 }
 
 /**
