@@ -20,14 +20,21 @@ const LABELS = {
 }
 let session = {}
 
+// An answer takes longer than this only when it will never come (the dongle restarted, Wi-Fi lost):
+// give up, so that no request holds one of the browser's few connections to the dongle for ever.
+const API_TIMEOUT_MS = 10000
+
 async function api(path, body) {
     const opts = body === undefined ? {} : { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) }
+    opts.signal = AbortSignal.timeout(API_TIMEOUT_MS)
     let r
     try {
         r = await fetch(path, opts)
     } catch (e) {
         // a kept-alive connection the dongle had just closed: browsers retry GETs, never POSTs.
         // Every POST of this API may safely be repeated.
+        if (opts.signal.aborted) throw e
+        opts.signal = AbortSignal.timeout(API_TIMEOUT_MS)
         r = await fetch(path, opts)
     }
     let data = {}
@@ -170,5 +177,10 @@ for (const b of document.querySelectorAll("[data-action]")) b.addEventListener("
     $("actionresult").textContent = r.status < 300 ? "Done." : r.data.error || `error ${r.status}`
 })
 
-refresh()
-setInterval(refresh, 2000)
+// one refresh at a time, the next 2 s after the last one ended (an interval would pile them up)
+;(async () => {
+    for (;;) {
+        await refresh()
+        await new Promise(resolve => setTimeout(resolve, 2000))
+    }
+})()

@@ -8,6 +8,8 @@ export const MAX_SOCKETS = 24
 export const MAX_DATA = 233
 export const RECEIVE_WINDOW = 2
 export const RETRANSMIT_MS = 1000
+/** A connection the peer closed is given up when the program acknowledges nothing for this long. */
+const UNACKED_AFTER_CLOSE_MS = 10 * RETRANSMIT_MS
 export const MAX_DATAGRAM = 1472
 const DATAGRAM_FRAGMENT = 228
 const WRITE_CREDIT = 4
@@ -53,6 +55,7 @@ export class StreamSocketsServer extends jd.JDServiceServer {
         this.sockets = new Map()
         this.boundPorts = new Map() // program port → actual host port
         this.reports = new ReportQueue(this)
+        this.dropData = 0 // fault injection: data reports to lose on the way (dropDataReports)
         this.addRegister(0x180, [MAX_SOCKETS])
         this.addRegister(0x181, [MAX_DATA])
         this.addRegister(0x182, [RECEIVE_WINDOW])
@@ -183,6 +186,7 @@ export class StreamSocketsServer extends jd.JDServiceServer {
         sock.on("error", e => (entry.error = e))
         sock.on("close", () => {
             entry.ending = true
+            entry.ackedAt = Date.now()
             this.pump(id, entry)
         })
         return entry
@@ -196,26 +200,43 @@ export class StreamSocketsServer extends jd.JDServiceServer {
             const seq = entry.rxSeq
             entry.rxSeq = (entry.rxSeq + 1) & 0xffff
             entry.unacked.push({ seq, data, sentAt: Date.now() })
-            this.reports.send(REP.data, "u16 u8 b", [seq, id, data])
+            this.sendData(id, seq, data)
         }
         if (entry.pending.length) entry.sock.pause()
         else if (!entry.ending) entry.sock.resume()
-        if (entry.ending && !entry.pending.length) {
+        // closed by the peer: reported once every byte it sent is acknowledged (a lost report is sent again)
+        if (entry.ending && !entry.pending.length && !entry.unacked.length) {
             this.forget(id, entry)
             const e = entry.error
             this.closed(id, e ? errorCode(e) : SocketError.None, e ? e.message : "closed by the peer")
         }
     }
 
+    sendData(id, seq, data) {
+        if (this.dropData > 0) this.dropData--
+        else this.reports.send(REP.data, "u16 u8 b", [seq, id, data])
+    }
+
+    /** Fault injection for tests: the next `n` data reports are lost on the way to the program. */
+    dropDataReports(n) {
+        this.dropData = n
+    }
+
     retransmit() {
         const now = Date.now()
-        for (const [id, entry] of this.sockets)
-            if (entry.kind === "tcp")
-                for (const u of entry.unacked)
-                    if (now - u.sentAt >= RETRANSMIT_MS) {
-                        u.sentAt = now
-                        this.reports.send(REP.data, "u16 u8 b", [u.seq, id, u.data])
-                    }
+        for (const [id, entry] of this.sockets) {
+            if (entry.kind !== "tcp") continue
+            if (entry.ending && now - entry.ackedAt > UNACKED_AFTER_CLOSE_MS) {
+                this.forget(id, entry)
+                this.closed(id, SocketError.DataLost, "closed by the peer; received data never acknowledged")
+                continue
+            }
+            for (const u of entry.unacked)
+                if (now - u.sentAt >= RETRANSMIT_MS) {
+                    u.sentAt = now
+                    this.sendData(id, u.seq, u.data)
+                }
+        }
     }
 
     onAck(data) {
@@ -223,6 +244,7 @@ export class StreamSocketsServer extends jd.JDServiceServer {
         const entry = this.sockets.get(id)
         if (entry?.kind !== "tcp") return
         entry.unacked = entry.unacked.filter(u => seqBefore(seq, u.seq))
+        entry.ackedAt = Date.now()
         this.pump(id, entry)
     }
 
@@ -232,6 +254,12 @@ export class StreamSocketsServer extends jd.JDServiceServer {
         const entry = this.sockets.get(id)
         if (entry?.kind !== "tcp" || !entry.ready) {
             if (!entry) this.closed(id, SocketError.BadSocket, `socket ${id} is not open`)
+            return
+        }
+        if (entry.ending) {
+            // the peer closed; its closed report waits for the program to take what it sent: these
+            // bytes go where a write to a closed connection goes, and the program is not kept waiting
+            this.reports.send(REP.written, "u16 u8 u8", [seq, id, WRITE_CREDIT])
             return
         }
         if (seq !== entry.writeSeq) {

@@ -94,11 +94,46 @@ async function respond(req: HttpRequest, poller: BmsPoller): Promise<HttpRespons
     return asset(req)
 }
 
-/** Sends a response: the head, then the body (none for HEAD), without joining them in memory. */
+/** Characters of a body string converted at a time: a fragmented 64 KB heap has room for many small blocks, not one large. */
+const SLICE = 200
+
+/**
+ * Sends a response: the head, then the body (none for HEAD), without joining them in memory and
+ * without a copy of a body string in one piece (Buffer.from of the 3 KB schema ran the heap out).
+ */
 async function send(conn: TcpConnection, res: HttpResponse, keepAlive: boolean, headOnly: boolean) {
-    const body = typeof res.body === "string" ? Buffer.from(res.body) : res.body
-    await conn.write(responseHead(res, body.length, keepAlive))
-    if (!headOnly) await conn.write(body)
+    const b = res.body
+    const text = typeof b === "string"
+    let length = text ? 0 : b.length
+    if (text) for (let i = 0; i < b.length; i += SLICE) length += Buffer.from(b.slice(i, i + SLICE)).length
+    await conn.write(responseHead(res, length, keepAlive))
+    if (headOnly) return
+    if (!text) await conn.write(b) // an asset: straight from flash
+    else for (let i = 0; i < b.length; i += SLICE) await conn.write(b.slice(i, i + SLICE))
+}
+
+/**
+ * Makes and sends the answer to `req`, one at a time: what one costs in heap (the status JSON, a
+ * page) is then paid once, not once per open connection. A function of its own, so that the answer
+ * goes with its activation: kept in serve()'s, the last answer of every kept-alive connection stayed
+ * on the heap while it waited for its next request (six connections: up to 6 × 3 KB).
+ */
+async function answer(conn: TcpConnection, req: HttpRequest, poller: BmsPoller) {
+    while (responding) await ds.wait(responded, 1000)
+    responding = true
+    try {
+        let res: HttpResponse
+        try {
+            res = await respond(req, poller)
+        } catch (e) {
+            console.warn(`Web: ${req.method} ${req.path}: ${(e as Error).message}`)
+            res = problem(500, "internal error")
+        }
+        await send(conn, res, req.keepAlive, req.method === "HEAD")
+    } finally {
+        responding = false
+        responded.emit(1)
+    }
 }
 
 async function serve(conn: TcpConnection, poller: BmsPoller) {
@@ -115,25 +150,8 @@ async function serve(conn: TcpConnection, poller: BmsPoller) {
                 await send(conn, problem(incoming.status, "bad request"), false, false)
                 break
             }
-            const req = incoming.request
-            // one response is made and sent at a time: what one costs in heap (the status JSON, a
-            // page) is then paid once, not once per open connection
-            while (responding) await ds.wait(responded, 1000)
-            responding = true
-            try {
-                let res: HttpResponse
-                try {
-                    res = await respond(req, poller)
-                } catch (e) {
-                    console.warn(`Web: ${req.method} ${req.path}: ${(e as Error).message}`)
-                    res = problem(500, "internal error")
-                }
-                await send(conn, res, req.keepAlive, req.method === "HEAD")
-            } finally {
-                responding = false
-                responded.emit(1)
-            }
-            if (!req.keepAlive) break
+            await answer(conn, incoming.request, poller)
+            if (!incoming.request.keepAlive) break
         }
     } catch (e) {
         if (!(e instanceof SocketFailure)) console.warn(`Web: ${conn.remoteAddress}: ${(e as Error).message}`)

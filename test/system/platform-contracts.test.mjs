@@ -70,6 +70,16 @@ test("TCP: several clients at once are served independently", async t => {
     })
 })
 
+test("TCP: bytes whose report was lost on the bus reach the firmware even when the peer closed at once", async t => {
+    const d = await startTestDongle(t, { firmware: PROBE, portMap: { 7101: 0, 7102: 0 } })
+    const port = await d.waitForPort(7101)
+    d.sockets.dropDataReports(1) // the only data report of the connection is lost on the way
+    const sock = net.connect(port, "127.0.0.1")
+    sock.on("error", () => {})
+    sock.end("LOG last words\n") // the request and the close in one go
+    assert.equal(await d.waitForLine(/^probe: got /, { timeoutMs: 8000 }), "probe: got last words")
+})
+
 test("UDP: a datagram round trip through the firmware", async t => {
     const d = await startTestDongle(t, { firmware: PROBE, portMap: { 7101: 0, 7102: 0 } })
     const port = await d.waitForPort(7102)
