@@ -72,9 +72,11 @@ function webLoad(port) {
     const get = p =>
         new Promise(resolve => {
             const req = http.get({ host: "127.0.0.1", port, path: p, agent, headers: { "accept-encoding": "gzip" } }, res => {
+                let complete = false
                 res.on("data", () => {})
-                res.on("end", () => resolve(res.statusCode === 200))
-                res.on("error", () => resolve(false))
+                res.on("end", () => (complete = true))
+                // "close" also comes when the connection breaks in the middle of the body
+                res.on("close", () => resolve(complete && res.statusCode === 200))
             })
             req.setTimeout(10000, () => req.destroy())
             req.on("error", () => resolve(false))
@@ -82,7 +84,10 @@ function webLoad(port) {
     const worker = async w => {
         for (let i = w; load.running; i++) {
             if (await get(paths[i % paths.length])) load.ok++
-            else load.failed++
+            else {
+                load.failed++
+                await sleep(100) // a refused connection fails at once: do not spin
+            }
         }
     }
     load.done = Promise.all([0, 1, 2, 3, 4, 5].map(worker))
@@ -114,6 +119,8 @@ function modbusLoad(port) {
                 else load.failed++
             } catch {
                 load.failed++
+                if (!c.isOpen) return // the dongle closed the connection (or restarted)
+                await sleep(100)
             }
         }
         c.close(() => {}) // (its callback waits for the server to close its side)
@@ -127,11 +134,20 @@ function modbusLoad(port) {
     return load
 }
 
+// one client socket for every phase: PCMaster keeps its address, the dongle keeps one session
+let pcmSocket = null
+let pcmWaiting = null
+async function pcmasterSocket() {
+    if (!pcmSocket) {
+        pcmSocket = dgram.createSocket("udp4")
+        pcmSocket.on("message", () => pcmWaiting?.())
+        await new Promise(r => pcmSocket.bind(0, "127.0.0.1", r))
+    }
+    return pcmSocket
+}
+
 function pcmasterLoad(port) {
     const load = { ok: 0, failed: 0, running: true }
-    const socket = dgram.createSocket("udp4")
-    let waiting = null
-    socket.on("message", () => waiting?.())
     const request = id => {
         const f = Buffer.alloc(13)
         f.set([0xa5, 0x40, id, 8])
@@ -140,19 +156,18 @@ function pcmasterLoad(port) {
     }
     const ids = [0x90, 0x91, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98]
     load.done = (async () => {
-        await new Promise(r => socket.bind(0, "127.0.0.1", r))
+        const socket = await pcmasterSocket()
         for (let i = 0; load.running; i++) {
             const answered = new Promise(r => {
-                waiting = () => r(true)
+                pcmWaiting = () => r(true)
                 setTimeout(() => r(false), 1000)
             })
             socket.send(request(ids[i % ids.length]), port, "127.0.0.1")
             if (await answered) load.ok++
             else load.failed++
-            waiting = null
+            pcmWaiting = null
             await sleep(100) // PCMaster's pace: a few requests a second
         }
-        socket.close()
     })()
     load.stop = async () => {
         load.running = false
@@ -309,6 +324,7 @@ try {
     await dongle?.stop()
     await broker?.stop()
     await ftp?.stop()
+    pcmSocket?.close()
 }
 
 const row = name => rows.find(r => r.name === name)
