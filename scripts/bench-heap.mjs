@@ -280,7 +280,7 @@ try {
     const ftpRoot = path.join(dir, "ftproot")
     fs.mkdirSync(ftpRoot)
     ftp = await startFtp(ftpRoot)
-    console.error(`bench:heap: phases of ${PHASE_MS / 1000} s${QUICK ? " (quick)" : ""}; about ${QUICK ? 1.5 : 6} minutes`)
+    console.error(`bench:heap: phases of ${PHASE_MS / 1000} s${QUICK ? " (quick)" : ""}; about ${QUICK ? 1.5 : 9} minutes`)
     dongle = await Dongle.start({ echo: !!process.env.BENCH_ECHO, state: path.join(dir, "state"), sd: sdRoot, bms: { cells: 16, temperatureSensors: 2 }, portMap: { 502: 0, 6789: 0, 6790: 0 }, log: () => {} })
     await dongle.waitForLine(/^Reset counter \d+: normal start/, { timeoutMs: 30000 })
     await sleep(SETTLE_MS)
@@ -288,7 +288,7 @@ try {
 
     // a closed day already on the card: the first upload has something to carry
     fs.mkdirSync(path.join(sdRoot, "LOG"), { recursive: true })
-    fs.writeFileSync(path.join(sdRoot, "LOG", "20261120.CSV"), "# an older day\r\ntime,voltage_V\r\n" + "2026-11-20T12:00:00,53.1\r\n".repeat(2000))
+    fs.writeFileSync(path.join(sdRoot, "LOG", "20261120.CSV"), "# an older day\r\ntime,voltage_V\r\n" + "2026-11-20T12:00:00,53.1\r\n".repeat(400))
     const ON = {
         sdlog: { on: true, period: 1, cells: true },
         mqtt: { on: true, host: "127.0.0.1", port: broker.port, period: 1 },
@@ -296,15 +296,25 @@ try {
         ftp: { on: true, host: "127.0.0.1", port: ftp.port, period: 10, cells: true },
         ftpAuth: { user: FTP_USER, pass: FTP_PASS },
     }
+    const all = { mqtt: true, ftp: true, sd: true }
+    const names = Object.keys(LAN)
+    const UPLINKS = "uplinks (MQTT, FTP, SD; no LAN client)"
+    if (!QUICK) {
+        // the uplinks switched on one after the other: each costs the difference to the one before
+        await resetWith({ mqtt: ON.mqtt, mqttAuth: ON.mqttAuth })
+        await sleep(SETTLE_MS)
+        await phase("MQTT alone", [], { mqtt: true }, "idle (defaults, nothing connected)")
+        await resetWith({ sdlog: ON.sdlog })
+        await sleep(SETTLE_MS)
+        await phase("MQTT + SD logging", [], { mqtt: true, sd: true }, "MQTT alone")
+    }
     const since = await resetWith(ON)
     await dongle.waitForLine(/^MQTT: connected/, { since, timeoutMs: 20000 })
     await dongle.waitForLine(/^FTP: 127\.0\.0\.1/, { since })
     await dongle.waitForLine(/^Web: port/, { since })
-    const all = { mqtt: true, ftp: true, sd: true }
-    const names = Object.keys(LAN)
     if (!QUICK) {
-        await phase("uplinks only (MQTT, FTP, SD; no LAN client)", [], all)
-        for (const n of names) await phase(`uplinks + ${n} alone`, [n], all, "uplinks only (MQTT, FTP, SD; no LAN client)")
+        await phase(UPLINKS, [], all, "MQTT + SD logging") // FTP's first upload comes 10 s after boot
+        for (const n of names) await phase(`uplinks + ${n} alone`, [n], all, UPLINKS)
     }
     await phase("all at once", names, all)
     if (!QUICK) {
@@ -330,7 +340,8 @@ try {
 const row = name => rows.find(r => r.name === name)
 console.log(`DeviceScript GC heap of the firmware on the host runtime (WASM VM, a ${rows[0]?.heap} B heap as on the ESP32-C3), ${PHASE_MS / 1000} s per phase`)
 console.log("peak: the most the heap held (garbage included: just before a collection); live: what each collection left;")
-console.log("feature cost: peak / live max of \"+ X alone\" minus \"uplinks only\", or of \"all at once\" minus \"all but X\"")
+console.log("feature cost: peak / live max of a phase minus those of the phase before it (uplinks switched on one by one; a LAN")
+console.log("load on top of the uplinks), or of \"all at once\" minus \"all but X\"")
 console.log("phase                                         peak KB  live KB (min-max)  free min KB  largest free KB   GCs  feature cost KB")
 for (const r of rows) {
     const b = r.base && row(r.base)
