@@ -115,39 +115,47 @@ static void start_ap(ap_core_t *c, const uint8_t *d, unsigned len) {
     c->emit(c->emit_ctx, AP_REP_START_AP, &status, 1);
 }
 
-void ap_handle(ap_core_t *c, uint16_t code, const uint8_t *d, unsigned len) {
+int ap_handle(ap_core_t *c, uint16_t code, const uint8_t *d, unsigned len) {
     switch (code) {
     case AP_CMD_START_AP:
-        return start_ap(c, d, len);
+        start_ap(c, d, len);
+        return 1;
     case AP_CMD_STOP_AP:
         if (!c->ssid[0])
-            return;
+            return 1;
         c->ops->stop(c->ops_ctx);
         c->ssid[0] = 0;
         c->clients = 0;
         logf_line(c, "access point down");
-        return follow_links(c);
+        follow_links(c);
+        return 1;
     case NAT_SET(AP_REG_HOSTNAME): {
         while (len && d[len - 1] == 0)
             len--;
         if (!ap_valid_hostname((const char *)d, len)) {
             logf_line(c, "hostname refused: 1 to 32 characters from a-z, 0-9 and -");
-            return;
+            return 1;
         }
         memcpy(c->hostname, d, len);
         c->hostname[len] = 0;
         c->ops->set_hostname(c->ops_ctx, c->hostname);
-        return;
+        return 1;
     }
     case NAT_GET(AP_REG_HOSTNAME):
-        return (void)c->emit(c->emit_ctx, code, c->hostname, strlen(c->hostname));
+        c->emit(c->emit_ctx, code, c->hostname, strlen(c->hostname));
+        return 1;
     case NAT_GET(AP_REG_MODE):
-        return (void)c->emit(c->emit_ctx, code, &c->mode, 1);
+        c->emit(c->emit_ctx, code, &c->mode, 1);
+        return 1;
     case NAT_GET(AP_REG_IP_ADDRESS):
-        return (void)c->emit(c->emit_ctx, code, mode_ip(c), 4);
+        c->emit(c->emit_ctx, code, mode_ip(c), 4);
+        return 1;
     case NAT_GET(AP_REG_AP_SSID):
-        return (void)c->emit(c->emit_ctx, code, c->ssid, strlen(c->ssid));
+        c->emit(c->emit_ctx, code, c->ssid, strlen(c->ssid));
+        return 1;
     case NAT_GET(AP_REG_AP_CLIENTS):
-        return (void)c->emit(c->emit_ctx, code, &c->clients, 1);
+        c->emit(c->emit_ctx, code, &c->clients, 1);
+        return 1;
     }
+    return 0;
 }

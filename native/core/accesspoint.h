@@ -44,7 +44,8 @@ typedef struct {
 
 void ap_init(ap_core_t *c, const ap_ops_t *ops, void *ops_ctx, const uint8_t ap_ip[4],
              ap_emit_fn emit, void *emit_ctx);
-void ap_handle(ap_core_t *c, uint16_t code, const uint8_t *data, unsigned len);
+/** Returns 1 when `code` is one of the service's, 0 otherwise (the caller answers not-implemented). */
+int ap_handle(ap_core_t *c, uint16_t code, const uint8_t *data, unsigned len);
 /** The station got an address (or lost it: NULL). */
 void ap_station(ap_core_t *c, const uint8_t *ip);
 void ap_clients(ap_core_t *c, uint8_t n);

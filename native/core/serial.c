@@ -22,16 +22,16 @@ static void reg_u8(ser_core_t *c, uint16_t code, uint8_t v) {
     c->emit(c->emit_ctx, code, &v, 1);
 }
 
-void ser_handle(ser_core_t *c, uint16_t code, const uint8_t *d, unsigned len) {
+int ser_handle(ser_core_t *c, uint16_t code, const uint8_t *d, unsigned len) {
     switch (code) {
     case SER_CMD_SEND:
         if (len && c->ops->write(c->ops_ctx, d, len) < 0 && c->log)
             c->log("BMS UART: write failed");
-        return;
+        return 1;
     case NAT_SET(SER_REG_ENABLED):
         if (len >= 1)
             c->enabled = d[0] != 0;
-        return;
+        return 1;
     case NAT_SET(SER_REG_BAUD_RATE):
         if (len >= 4) {
             uint32_t b = nat_get_u32(d);
@@ -43,28 +43,34 @@ void ser_handle(ser_core_t *c, uint16_t code, const uint8_t *d, unsigned len) {
                 c->log(line);
             }
         }
-        return;
+        return 1;
     case NAT_GET(SER_REG_ENABLED):
-        return reg_u8(c, code, c->enabled);
+        reg_u8(c, code, c->enabled);
+        return 1;
     case NAT_GET(SER_REG_BAUD_RATE): {
         uint8_t p[4];
         nat_put_u32(p, c->baud);
         c->emit(c->emit_ctx, code, p, 4);
-        return;
+        return 1;
     }
     case NAT_GET(SER_REG_DATA_BITS):
-        return reg_u8(c, code, 8);
+        reg_u8(c, code, 8);
+        return 1;
     case NAT_GET(SER_REG_STOP_BITS):
-        return reg_u8(c, code, 1);
+        reg_u8(c, code, 1);
+        return 1;
     case NAT_GET(SER_REG_PARITY):
-        return reg_u8(c, code, 0);
+        reg_u8(c, code, 0);
+        return 1;
     case NAT_GET(SER_REG_BUFFER_SIZE):
-        return reg_u8(c, code, 255);
+        reg_u8(c, code, 255);
+        return 1;
     case NAT_GET(SER_REG_CONNECTION_NAME):
     case NAT_GET(SER_REG_INSTANCE_NAME):
         c->emit(c->emit_ctx, code, c->name, strlen(c->name));
-        return;
+        return 1;
     }
+    return 0;
 }
 
 unsigned ser_poll(ser_core_t *c) {
@@ -86,7 +92,7 @@ unsigned ser_poll(ser_core_t *c) {
         c->lost_total += lost;
         if (c->log) {
             char line[80];
-            snprintf(line, sizeof(line), "BMS UART: receive overrun, %u bytes lost (%u since boot)",
+            snprintf(line, sizeof(line), "BMS UART: receive overrun, bytes lost (%u times, %u since boot)",
                      (unsigned)lost, (unsigned)c->lost_total);
             c->log(line);
         }

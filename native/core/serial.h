@@ -1,5 +1,5 @@
 // The standard Jacdac Serial service on the BMS UART: registers, `send`, and received bytes in
-// order as `received` reports (236 bytes at most each). Bytes the UART lost are said on the console.
+// order as `received` reports (236 bytes at most each). Overruns (bytes lost) are said on the console.
 #pragma once
 #include <stdint.h>
 #include <stdbool.h>
@@ -21,7 +21,7 @@ typedef struct {
     int (*read)(void *ctx, uint8_t *buf, unsigned max);
     int (*write)(void *ctx, const uint8_t *data, unsigned len);
     int (*set_baud)(void *ctx, uint32_t baud);
-    /** Bytes lost (FIFO or buffer overrun) since the last call. */
+    /** Overruns (hardware FIFO or driver buffer full: received bytes lost) since the last call. */
     uint32_t (*take_lost)(void *ctx);
 } ser_ops_t;
 
@@ -41,6 +41,7 @@ typedef struct {
 
 void ser_init(ser_core_t *c, const ser_ops_t *ops, void *ops_ctx, uint32_t baud, ser_emit_fn emit,
               void *emit_ctx);
-void ser_handle(ser_core_t *c, uint16_t code, const uint8_t *data, unsigned len);
+/** Returns 1 when `code` is one of the service's, 0 otherwise (the caller answers not-implemented). */
+int ser_handle(ser_core_t *c, uint16_t code, const uint8_t *data, unsigned len);
 /** Moves received bytes into reports (call from the Jacdac loop); returns the bytes delivered. */
 unsigned ser_poll(ser_core_t *c);
