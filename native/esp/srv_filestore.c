@@ -70,13 +70,13 @@ static bool mount(void) {
 #endif
 }
 
-static void unmount(void) {
 #if !NATIVE_FS_FLASH
+static void unmount(void) {
     if (card)
         esp_vfs_fat_sdcard_unmount(NATIVE_FS_ROOT, card);
     card = NULL;
-#endif
 }
+#endif
 
 /** Still there? A card that stopped answering is unmounted and reported gone. */
 static void check_card(void) {
