@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 
-#define SER_SERVICE_CLASS 0x11bae789
+#define SER_SERVICE_CLASS 0x11bae5c4 // Jacdac Serial (jacdac-ts SRV_SERIAL = 297461188)
 #define SER_CMD_SEND 0x80
 #define SER_REP_RECEIVED 0x80 // the spec's quirk: the same code as `send`
 #define SER_REG_ENABLED 0x01

@@ -73,5 +73,6 @@ int main(int argc, char **argv) {
     SUITE("serial", test_serial);
     SUITE("accesspoint", test_accesspoint);
     SUITE("mdns", test_mdns);
+    SUITE("classes", test_classes);
     return h_summary();
 }

@@ -52,3 +52,4 @@ void test_resetreason(void);
 void test_serial(void);
 void test_accesspoint(void);
 void test_mdns(void);
+void test_classes(void);
