@@ -71,6 +71,12 @@ static int r_start(void *ctx, const char *ssid, const char *password, uint8_t ch
     strlcpy((char *)cfg.ap.password, password, sizeof(cfg.ap.password));
     cfg.ap.channel = channel ? channel : 1;
     cfg.ap.authmode = password[0] ? WIFI_AUTH_WPA2_PSK : WIFI_AUTH_OPEN;
+#if NATIVE_EMULATOR
+    // the emulator's built-in station joins open networks only: a runtime built for the emulator
+    // (never for a dongle) leaves its access point open
+    cfg.ap.authmode = WIFI_AUTH_OPEN;
+    native_log("emulator runtime: the access point is open (the emulator's station has no WPA2)");
+#endif
     cfg.ap.max_connection = 4;
     ap_running = true;
     esp_err_t err = __real_esp_wifi_set_mode(mode == WIFI_MODE_STA || mode == WIFI_MODE_APSTA
