@@ -50,6 +50,19 @@ esp_err_t __wrap_esp_wifi_set_mode(wifi_mode_t mode) {
     return __real_esp_wifi_set_mode(mode);
 }
 
+#if NATIVE_EMULATOR
+// The emulator's built-in station loses the access point while the radio scans (the runtime's
+// Wi-Fi service scans every few seconds when it has no network): an emulator runtime does not
+// scan while the access point runs. A dongle's radio serves both.
+esp_err_t __real_esp_wifi_scan_start(const wifi_scan_config_t *config, bool block);
+
+esp_err_t __wrap_esp_wifi_scan_start(const wifi_scan_config_t *config, bool block) {
+    if (ap_running)
+        return ESP_ERR_WIFI_STATE;
+    return __real_esp_wifi_scan_start(config, block);
+}
+#endif
+
 static int r_start(void *ctx, const char *ssid, const char *password, uint8_t channel) {
     (void)ctx;
     wifi_mode_t mode;
