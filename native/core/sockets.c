@@ -396,10 +396,15 @@ static void cmd_udp_bind(ss_core_t *c, const uint8_t *d, unsigned len) {
     if (len < 3)
         return bad_argument(c, d, len, 2);
     uint16_t port = nat_get_u16(d);
+    // port u16, socket u8, reserved u8, max_datagram u16 (0 or absent: the server's)
+    uint16_t max_dgram = len >= 6 ? nat_get_u16(d + 4) : 0;
+    if (max_dgram == 0 || max_dgram > SS_MAX_DATAGRAM)
+        max_dgram = SS_MAX_DATAGRAM;
     ss_socket_t *s = claim(c, d[2]);
     if (!s)
         return;
     s->kind = SS_UDP;
+    s->max_dgram = max_dgram;
     int err = 0;
     int fd = bound_socket(c, SOCK_DGRAM, port, &err);
     if (fd < 0)
@@ -663,6 +668,10 @@ static void read_udp(ss_core_t *c, ss_socket_t *s) {
         uint8_t id = s->id;
         release(c, s);
         report_closed(c, id, ss_error_from_errno(e), "receive: %s", strerror(e));
+        return;
+    }
+    if (n > s->max_dgram) {
+        c->dropped_datagrams++; // larger than the program takes: it never crosses the bus
         return;
     }
     uint8_t p[8 + SS_DATAGRAM_FRAGMENT];

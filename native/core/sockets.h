@@ -85,6 +85,7 @@ typedef struct {
     uint16_t rx_seq; // the next data sequence number to assign
     uint16_t port;
     uint16_t out_len; // UDP: bytes of the datagram being assembled from send_to fragments
+    uint16_t max_dgram; // UDP: the largest datagram the program takes (udp_bind); larger ones are dropped
     int fd;
     uint32_t deadline; // connect timeout
     uint32_t sent_at[SS_RECEIVE_WINDOW];
@@ -103,7 +104,8 @@ typedef struct {
     uint32_t now; // the time of the last ss_step(): connect deadlines of commands between steps
     uint32_t dropped_writes; // writes dropped (gap, or the previous one still waiting)
     uint32_t dropped_reports; // reports that found no room (a fault of the sizing)
-    uint8_t udp_buf[SS_MAX_DATAGRAM];
+    uint32_t dropped_datagrams; // larger than the program takes: dropped on arrival
+    uint8_t udp_buf[SS_MAX_DATAGRAM + 1]; // one more: a datagram that fills it is too large
 } ss_core_t;
 
 void ss_init(ss_core_t *c, ss_emit_fn emit, ss_room_fn room, void *ctx);

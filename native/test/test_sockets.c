@@ -503,6 +503,36 @@ static void udp_datagrams_travel_whole_in_fragments(void) {
     ss_close_all(&C);
 }
 
+static void udp_datagrams_larger_than_the_program_takes_are_dropped(void) {
+    setup();
+    uint8_t b[6] = {0, 0, 4, 0, 0, 0};
+    nat_put_u16(b + 4, 100); // the program takes 100 bytes at most
+    cmd(SS_CMD_UDP_BIND, b, 6);
+    uint16_t port = opened_port(4);
+    uint8_t small[3] = {0, 0, 5};
+    cmd(SS_CMD_UDP_BIND, small, 3); // the old 3-byte command: the server's max_datagram
+    uint16_t port5 = opened_port(5);
+    int peer = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    uint8_t big[SS_MAX_DATAGRAM + 100];
+    memset(big, 'x', sizeof(big));
+    sendto(peer, big, 101, 0, (struct sockaddr *)&a, sizeof(a)); // too large: dropped
+    sendto(peer, big, 100, 0, (struct sockaddr *)&a, sizeof(a)); // fits
+    a.sin_port = htons(port5);
+    sendto(peer, big, SS_MAX_DATAGRAM + 1, 0, (struct sockaddr *)&a, sizeof(a)); // over the server's
+    sendto(peer, big, 10, 0, (struct sockaddr *)&a, sizeof(a));
+    CHECK_EQ(wait_count(SS_REP_DATAGRAM, 6, 5, 1), 1);
+    CHECK_EQ(wait_count(SS_REP_DATAGRAM, 6, 4, 1), 1);
+    step(5);
+    int k = h_find(SS_REP_DATAGRAM, 0, 6, 4);
+    CHECK(k >= 0 && h_reports[k].len == 8 + 100);
+    CHECK_EQ(h_count(SS_REP_DATAGRAM, 6, 5), 1);
+    CHECK_EQ(C.dropped_datagrams, 2u);
+    close(peer);
+    ss_close_all(&C);
+}
+
 static void reset_all_closes_everything_without_reports(void) {
     setup();
     int fd = accepted_pair();
@@ -611,6 +641,7 @@ void test_sockets(void) {
     RUN(connect_that_never_completes_times_out);
     RUN(backlog_full_accepts_and_closes_at_once);
     RUN(udp_datagrams_travel_whole_in_fragments);
+    RUN(udp_datagrams_larger_than_the_program_takes_are_dropped);
     RUN(reset_all_closes_everything_without_reports);
     RUN(malformed_command_is_bad_argument);
     RUN(a_full_send_buffer_delays_written_until_the_bytes_are_in);
