@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // `npm test`: builds the firmware, runs every unit test file inside the DeviceScript VM (never the
 // false-pass mode: --test-self-exit is always given), then the system tests with Node's test runner
-// against the host runtime. Ends with "N passed, M failed" and exits non-zero on any failure.
+// against the host runtime, and the C unit tests of the native services' portable core (native/test,
+// built with the machine's C compiler). Ends with "N passed, M failed" and exits non-zero on any
+// failure. `npm test -- unit|system|native` runs one part.
 import { spawn } from "node:child_process"
 import fs from "node:fs"
 import path from "node:path"
@@ -32,14 +34,38 @@ let passed = 0
 let failed = 0
 const failures = []
 
-const only = process.argv.slice(2) // optional: "unit" or "system"
+const only = process.argv.slice(2) // optional: "unit", "system" or "native"
 const want = kind => !only.length || only.includes(kind)
 
-const build = await run(process.execPath, [path.join(root, "scripts", "build.mjs")])
-if (build.code !== 0) {
-    console.log("build failed")
-    console.log(`0 passed, 1 failed`)
-    process.exit(1)
+if (want("native")) {
+    // the portable C core of native/ (the dongle's own services), against the PC's sockets and files
+    console.log("\n# native (C, portable core of native/)")
+    const make = await run("make", ["-s", "-C", path.join("native", "test")])
+    if (make.code !== 0) {
+        failed++
+        failures.push("native: the C tests did not compile (make -C native/test)")
+    } else {
+        const r = await run(path.join(root, "native", "test", "build", "native-tests"), [])
+        const m = /^native: (\d+) passed, (\d+) failed$/m.exec(r.out)
+        const pass = m ? Number(m[1]) : 0
+        const fail = m ? Number(m[2]) : 0
+        passed += pass
+        failed += fail
+        if (fail) failures.push(`native: ${fail} C tests failed`)
+        if (!m || (r.code !== 0 && !fail)) {
+            failed++
+            failures.push(`native: the C tests did not finish (exit ${r.code})`)
+        }
+    }
+}
+
+if (want("unit") || want("system")) {
+    const build = await run(process.execPath, [path.join(root, "scripts", "build.mjs")])
+    if (build.code !== 0) {
+        console.log("build failed")
+        console.log(`${passed} passed, ${failed + 1} failed`)
+        process.exit(1)
+    }
 }
 
 if (want("unit")) {
