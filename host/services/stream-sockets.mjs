@@ -54,6 +54,7 @@ export class StreamSocketsServer extends jd.JDServiceServer {
         this.log = log
         this.sockets = new Map()
         this.boundPorts = new Map() // program port → actual host port
+        this.chosenPorts = new Map() // program port mapped to 0 → the free host port it got first
         this.reports = new ReportQueue(this)
         this.dropData = 0 // fault injection: data reports to lose on the way (dropDataReports)
         this.addRegister(0x180, [MAX_SOCKETS])
@@ -79,7 +80,10 @@ export class StreamSocketsServer extends jd.JDServiceServer {
     }
 
     mapPort(port) {
-        return Object.prototype.hasOwnProperty.call(this.portMap, port) ? this.portMap[port] : port
+        const mapped = Object.prototype.hasOwnProperty.call(this.portMap, port) ? this.portMap[port] : port
+        // "any free port" is chosen once: after a reset or a program restart the dongle is found on
+        // the same host port again, as a real dongle keeps its port 6789
+        return mapped === 0 && this.chosenPorts.has(port) ? this.chosenPorts.get(port) : mapped
     }
 
     closed(id, error, message) {
@@ -119,16 +123,26 @@ export class StreamSocketsServer extends jd.JDServiceServer {
         const server = net.createServer({ pauseOnConnect: true })
         const entry = { kind: "listener", server, port, backlog: backlog || 4, children: new Set() }
         this.sockets.set(id, entry)
+        let tryPort = hostPort
         server.on("error", e => {
-            if (this.sockets.get(id) === entry) this.bindError(id, port, hostPort, e)
+            if (this.sockets.get(id) !== entry) return
+            if (!server.listening && tryPort !== 0 && this.chosenPorts.get(port) === tryPort) {
+                tryPort = 0 // the port chosen earlier is taken now: any free one
+                this.chosenPorts.delete(port)
+                return server.listen(0, this.listenAddress)
+            }
+            this.bindError(id, port, hostPort, e)
         })
         server.on("connection", sock => this.onAccept(id, entry, sock))
-        server.listen(hostPort, this.listenAddress, () => {
+        server.on("listening", () => {
+            if (this.sockets.get(id) !== entry) return
             this.boundPorts.set(port, server.address().port)
+            if (this.portMap[port] === 0) this.chosenPorts.set(port, server.address().port)
             if (hostPort !== port) this.log(`port ${port} of the dongle is served on ${this.listenAddress}:${server.address().port}`)
             this.reports.send(REP.opened, "b[4] u16 u8", [new Uint8Array(4), port, id])
             this.emit("listening", { port, hostPort: server.address().port })
         })
+        server.listen(tryPort, this.listenAddress)
     }
 
     onAccept(listenerId, listener, sock) {
@@ -306,6 +320,7 @@ export class StreamSocketsServer extends jd.JDServiceServer {
         udp.bind(hostPort, this.listenAddress, () => {
             entry.bound = true
             if (port) this.boundPorts.set(port, udp.address().port)
+            if (port && this.portMap[port] === 0) this.chosenPorts.set(port, udp.address().port)
             if (port && hostPort !== port) this.log(`UDP port ${port} of the dongle is served on ${this.listenAddress}:${udp.address().port}`)
             this.reports.send(REP.opened, "b[4] u16 u8", [new Uint8Array(4), udp.address().port, id])
             this.emit("listening", { port, hostPort: udp.address().port, udp: true })
