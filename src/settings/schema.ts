@@ -5,7 +5,7 @@
 // 13 characters) holding a JSON object, so a group is always written whole: a reset during a change
 // leaves every group either as it was or as it became, never half-written.
 
-export const SCHEMA_VERSION = 2
+export const SCHEMA_VERSION = 3
 /** A stored value must fit one Jacdac packet (devicescript-notes.md): keep groups under this. */
 export const MAX_STORED_BYTES = 200
 
@@ -58,6 +58,7 @@ export const FIELDS: FieldSpec[] = [
     bool("ports.mbWrite", false),
     bool("ports.pcm", true),
     int("ports.pcmPort", 6790, 1, 65535),
+    bool("ports.metrics", true), // GET /metrics (Prometheus), public read-only
     // MQTT
     bool("mqtt.on", false),
     str("mqtt.host", "", 64, TEXT_HOST),
@@ -80,7 +81,7 @@ export const FIELDS: FieldSpec[] = [
     str("ftpAuth.user", "", 32),
     secret("ftpAuth.pass", 0, 64),
     // SD card logging
-    bool("sdlog.on", false),
+    bool("sdlog.on", true), // on from the first boot (schema 3); installed units keep theirs (store.ts)
     int("sdlog.period", 60, 1, 86400), // seconds
     bool("sdlog.cells", false),
     // periodic reset; days: bit 0 Monday .. bit 6 Sunday
@@ -88,6 +89,8 @@ export const FIELDS: FieldSpec[] = [
     int("preset.max", 1, 1, 24),
     int("preset.days", 127, 1, 127),
     { id: "preset.time", kind: KIND_STRING, def: "03:00", minLength: 5, maxLength: 5, text: TEXT_TIME },
+    // status page history: one point every hist.step seconds, HISTORY_POINTS of them (300 s: 24 h)
+    int("hist.step", 300, 1, 3600),
     // user settings, written into the log files
     str("user.serial", "", 32),
     str("user.location", "", 64),
