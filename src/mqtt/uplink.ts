@@ -9,6 +9,9 @@ import { BmsPoller } from "../bms/poller"
 import { bmsLink, currentSnapshot, lastSnapshot, linkChanged, pollingPaused } from "../bms/store"
 import { FIRMWARE_VERSION } from "../firmware"
 import { wallClock } from "../platform/clock"
+import { networkState, wifiSignal } from "../net/wifi"
+import { sdStatus } from "../sdlog/logger"
+import { ftpStatus } from "../ftp/uploader"
 import { startTask } from "../platform/tasks"
 import { setting } from "../settings/store"
 import { bmsJson } from "../web/status"
@@ -38,13 +41,26 @@ async function publishAll(client: MQTTClient, prefix: string) {
     const s = currentSnapshot()
     await client.publish(`${prefix}/state`, JSON.stringify(bmsJson(link, pollingPaused(), s, ds.millis())), 0, true)
     if (s) for (const m of valueMessages(prefix, s)) await client.publish(m.topic, m.payload, 0, m.retain)
+    // the diagnostic entities of Home Assistant discovery
+    const rssi = await wifiSignal()
+    const diag = [`uptime|${Math.floor(ds.millis() / 1000)}`, `sd|${sdStatus().state}`, `ftp_last_upload|${ftpStatus().lastSuccess || "never"}`]
+    if (rssi !== null) diag.push(`wifi_rssi|${rssi}`)
+    for (const v of diag) await client.publish(`${prefix}/${v.slice(0, v.indexOf("|"))}`, v.slice(v.indexOf("|") + 1), 0, true)
     status.published++
 }
 
 async function publishDiscovery(client: MQTTClient, prefix: string) {
     const s = lastSnapshot()
-    const dev = { id: ds.deviceIdentifier("self"), firmware: FIRMWARE_VERSION, serial: setting("user.serial") as string }
-    const entities = discoveryEntities(s ? s.cellsMv.length : 0, s ? s.tempsC.length : 0, setting("mqtt.cmds"))
+    const id = ds.deviceIdentifier("self")
+    const serial = setting("user.serial") as string
+    const net = networkState()
+    const host = net.ip !== "0.0.0.0" ? net.ip : `${setting("wifi.host")}.local`
+    const dev = {
+        id, firmware: FIRMWARE_VERSION, serial,
+        name: `Smart BMS ${serial || setting("user.location") || id.slice(-4)}`,
+        url: `http://${host}:${setting("ports.web")}/`,
+    }
+    const entities = discoveryEntities(s ? s.cellsMv.length : 0, s ? s.tempsC.length : 0, setting("mqtt.cmds"), (await wifiSignal()) !== null)
     for (const e of entities) {
         const m = discoveryMessage(setting("mqtt.haPrefix"), prefix, dev, e)
         await client.publish(m.topic, m.payload, 0, true)
@@ -56,17 +72,18 @@ async function onCommand(poller: BmsPoller, prefix: string, msg: MQTTMessage) {
     const payload = msg.content.toString()
     const c = parseCommand(prefix, msg.topic, payload)
     if (!c) {
-        console.log(`MQTT: ignoring ${msg.topic} "${payload}" (commands: set/charge_mos ON|OFF, set/discharge_mos ON|OFF, set/soc 0-100)`)
+        console.log(`MQTT: ignoring ${msg.topic} "${payload}" (commands: set/charge_mos ON|OFF, set/discharge_mos ON|OFF, set/soc 0-100, set/bms_reset RESET)`)
         return
     }
     let ok = false
-    if (c.what === "charge_mos") ok = await poller.setChargeMos(c.on)
+    if (c.what === "bms_reset") ok = await poller.resetBms()
+    else if (c.what === "charge_mos") ok = await poller.setChargeMos(c.on)
     else if (c.what === "discharge_mos") ok = await poller.setDischargeMos(c.on)
     else {
         const clock = await wallClock()
         ok = !!clock && (await poller.setSoc(c.soc, clock))
     }
-    console.log(`MQTT: command ${c.what} ${c.what === "soc" ? c.soc : c.on ? "ON" : "OFF"}: ${ok ? "done" : "not confirmed by the BMS"}`)
+    console.log(`MQTT: command ${c.what}${c.what === "bms_reset" ? "" : c.what === "soc" ? " " + c.soc : c.on ? " ON" : " OFF"}: ${ok ? "done" : "not confirmed by the BMS"}`)
 }
 
 /** One connection: returns when it is lost. Throws when it cannot be made. */

@@ -139,3 +139,15 @@ export async function forgetNetworks() {
     await waitBound(wifi)
     await wifi.forgetAllNetworks()
 }
+
+/** Jacdac Wi-Fi `rssi` (the service's reading register), i8 dB. */
+const RSSI_REGISTER = 0x101
+
+/** Signal strength of the station link in dBm, or null where the platform does not report one. */
+export async function wifiSignal(): Promise<number> {
+    if (!stationUp || apRunning) return null
+    const b = await wifiRegisters.read(RSSI_REGISTER, 500)
+    if (!b || b.length < 1) return null
+    const v = b.getAt(0, "i8")
+    return v <= -128 || v >= 0 ? null : v
+}

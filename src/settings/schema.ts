@@ -37,67 +37,65 @@ export interface FieldSpec {
     forbidden?: number[]
 }
 
-const str = (id: string, def: string, maxLength: number, text = TEXT_ANY): FieldSpec => ({ id, kind: KIND_STRING, def, maxLength, text })
-const int = (id: string, def: number, min: number, max: number): FieldSpec => ({ id, kind: KIND_INT, def, min, max })
-const bool = (id: string, def: boolean): FieldSpec => ({ id, kind: KIND_BOOL, def })
-const secret = (id: string, minLength: number, maxLength: number): FieldSpec => ({
-    id, kind: KIND_STRING, def: "", minLength, maxLength, text: TEXT_ANY, secret: true, emptyOk: true,
-})
-
-export const FIELDS: FieldSpec[] = [
+/** The table, as JSON text: a string costs no bytecode (the firmware's code is near DeviceScript's
+ * 64 KiB limit), and JSON.parse gives the same objects. One field a line. */
+const FIELDS_JSON =
+    "[" +
     // Wi-Fi (station mode); no SSID: the dongle starts its access point
-    str("wifi.ssid", "", 32),
-    secret("wifi.pass", 8, 63),
-    { id: "wifi.host", kind: KIND_STRING, def: "smartbms", minLength: 1, maxLength: 32, text: TEXT_HOSTNAME },
+    '{"id":"wifi.ssid","kind":1,"def":"","maxLength":32,"text":0},' +
+    '{"id":"wifi.pass","kind":1,"def":"","minLength":8,"maxLength":63,"text":0,"secret":true,"emptyOk":true},' +
+    '{"id":"wifi.host","kind":1,"def":"smartbms","minLength":1,"maxLength":32,"text":1},' +
     // web pages and API: the SHA-256 of the admin password (web/auth.ts); empty: set on the first setup
-    { id: "admin.pass", kind: KIND_STRING, def: "", minLength: 64, maxLength: 64, text: TEXT_HASH, secret: true, emptyOk: true },
+    '{"id":"admin.pass","kind":1,"def":"","minLength":64,"maxLength":64,"text":4,"secret":true,"emptyOk":true},' +
     // local services
-    { id: "ports.web", kind: KIND_INT, def: 6789, min: 1, max: 65535, forbidden: [80] },
-    int("ports.modbus", 502, 1, 65535),
-    int("ports.unit", 1, 1, 247),
-    bool("ports.mbWrite", false),
-    bool("ports.pcm", true),
-    int("ports.pcmPort", 6790, 1, 65535),
-    bool("ports.metrics", true), // GET /metrics (Prometheus), public read-only
+    '{"id":"ports.web","kind":2,"def":6789,"min":1,"max":65535,"forbidden":[80]},' +
+    '{"id":"ports.modbus","kind":2,"def":502,"min":1,"max":65535},' +
+    '{"id":"ports.unit","kind":2,"def":1,"min":1,"max":247},' +
+    '{"id":"ports.mbWrite","kind":3,"def":false},' +
+    '{"id":"ports.pcm","kind":3,"def":true},' +
+    '{"id":"ports.pcmPort","kind":2,"def":6790,"min":1,"max":65535},' +
+    '{"id":"ports.metrics","kind":3,"def":true},' + // GET /metrics (Prometheus), public read-only
     // MQTT
-    bool("mqtt.on", false),
-    str("mqtt.host", "", 64, TEXT_HOST),
-    int("mqtt.port", 1883, 1, 65535),
-    bool("mqtt.tls", false),
-    int("mqtt.period", 10, 1, 3600),
-    bool("mqtt.cmds", false),
-    bool("mqtt.ha", true),
-    str("mqtt.haPrefix", "homeassistant", 32),
-    str("mqttAuth.user", "", 32),
-    secret("mqttAuth.pass", 0, 64),
-    str("mqttAuth.client", "", 32),
-    str("mqttTopic.prefix", "", 64), // empty: smartbms/<device id>
+    '{"id":"mqtt.on","kind":3,"def":false},' +
+    '{"id":"mqtt.host","kind":1,"def":"","maxLength":64,"text":2},' +
+    '{"id":"mqtt.port","kind":2,"def":1883,"min":1,"max":65535},' +
+    '{"id":"mqtt.tls","kind":3,"def":false},' +
+    '{"id":"mqtt.period","kind":2,"def":10,"min":1,"max":3600},' +
+    '{"id":"mqtt.cmds","kind":3,"def":false},' +
+    '{"id":"mqtt.ha","kind":3,"def":true},' +
+    '{"id":"mqtt.haPrefix","kind":1,"def":"homeassistant","maxLength":32,"text":0},' +
+    '{"id":"mqttAuth.user","kind":1,"def":"","maxLength":32,"text":0},' +
+    '{"id":"mqttAuth.pass","kind":1,"def":"","minLength":0,"maxLength":64,"text":0,"secret":true,"emptyOk":true},' +
+    '{"id":"mqttAuth.client","kind":1,"def":"","maxLength":32,"text":0},' +
+    '{"id":"mqttTopic.prefix","kind":1,"def":"","maxLength":64,"text":0},' + // empty: smartbms/<device id>
     // FTP upload
-    bool("ftp.on", false),
-    str("ftp.host", "", 64, TEXT_HOST),
-    int("ftp.port", 21, 1, 65535),
-    int("ftp.period", 3600, 10, 86400), // seconds
-    bool("ftp.cells", false),
-    str("ftpAuth.user", "", 32),
-    secret("ftpAuth.pass", 0, 64),
+    '{"id":"ftp.on","kind":3,"def":false},' +
+    '{"id":"ftp.host","kind":1,"def":"","maxLength":64,"text":2},' +
+    '{"id":"ftp.port","kind":2,"def":21,"min":1,"max":65535},' +
+    '{"id":"ftp.period","kind":2,"def":3600,"min":10,"max":86400},' + // seconds
+    '{"id":"ftp.cells","kind":3,"def":false},' +
+    '{"id":"ftpAuth.user","kind":1,"def":"","maxLength":32,"text":0},' +
+    '{"id":"ftpAuth.pass","kind":1,"def":"","minLength":0,"maxLength":64,"text":0,"secret":true,"emptyOk":true},' +
     // SD card logging
-    bool("sdlog.on", true), // on from the first boot (schema 3); installed units keep theirs (store.ts)
-    int("sdlog.period", 60, 1, 86400), // seconds
-    bool("sdlog.cells", false),
+    '{"id":"sdlog.on","kind":3,"def":true},' + // on from the first boot (schema 3); installed units keep theirs (store.ts)
+    '{"id":"sdlog.period","kind":2,"def":60,"min":1,"max":86400},' + // seconds
+    '{"id":"sdlog.cells","kind":3,"def":false},' +
     // periodic reset; days: bit 0 Monday .. bit 6 Sunday
-    bool("preset.on", false),
-    int("preset.max", 1, 1, 24),
-    int("preset.days", 127, 1, 127),
-    { id: "preset.time", kind: KIND_STRING, def: "03:00", minLength: 5, maxLength: 5, text: TEXT_TIME },
+    '{"id":"preset.on","kind":3,"def":false},' +
+    '{"id":"preset.max","kind":2,"def":1,"min":1,"max":24},' +
+    '{"id":"preset.days","kind":2,"def":127,"min":1,"max":127},' +
+    '{"id":"preset.time","kind":1,"def":"03:00","minLength":5,"maxLength":5,"text":3},' +
     // status page history: one point every hist.step seconds, HISTORY_POINTS of them (300 s: 24 h)
-    int("hist.step", 300, 1, 3600),
+    '{"id":"hist.step","kind":2,"def":300,"min":1,"max":3600},' +
     // user settings, written into the log files
-    str("user.serial", "", 32),
-    str("user.location", "", 64),
+    '{"id":"user.serial","kind":1,"def":"","maxLength":32,"text":0},' +
+    '{"id":"user.location","kind":1,"def":"","maxLength":64,"text":0},' +
     // BMS options; address 0: detect (0x40, then 0x80)
-    int("bms.addr", 0, 0, 128),
-    bool("bms.invert", false),
-]
+    '{"id":"bms.addr","kind":2,"def":0,"min":0,"max":128},' +
+    '{"id":"bms.invert","kind":3,"def":false}' +
+    "]"
+
+export const FIELDS: FieldSpec[] = JSON.parse(FIELDS_JSON)
 
 export function fieldSpec(id: string): FieldSpec {
     for (const f of FIELDS) if (f.id === id) return f

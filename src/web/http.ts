@@ -14,17 +14,26 @@ export interface HttpRequest {
     remote: string
 }
 
+/** Where a streamed body goes (stream.ts): pieces are gathered into packets of a few hundred bytes. */
+export interface BodyWriter {
+    write(data: Buffer | string): Promise<void>
+}
+
 export interface HttpResponse {
     status: number
     type: string
     body: string | Buffer
     headers?: Record<string, string>
+    /** A body made while it is sent (files, listings, metrics): `body` is then ignored. */
+    stream?: (w: BodyWriter) => Promise<void>
+    /** The streamed body's length when known (Content-Length); else it is sent chunked. */
+    length?: number
 }
 
 export const REASONS: Record<string, string> = {
-    "200": "OK", "202": "Accepted", "204": "No Content", "304": "Not Modified", "400": "Bad Request", "401": "Unauthorized",
+    "200": "OK", "202": "Accepted", "204": "No Content", "206": "Partial Content", "304": "Not Modified", "400": "Bad Request", "401": "Unauthorized",
     "403": "Forbidden", "404": "Not Found", "405": "Method Not Allowed", "408": "Request Timeout", "411": "Length Required",
-    "413": "Content Too Large", "429": "Too Many Requests", "431": "Request Header Fields Too Large", "500": "Internal Server Error",
+    "413": "Content Too Large", "416": "Range Not Satisfiable", "429": "Too Many Requests", "431": "Request Header Fields Too Large", "500": "Internal Server Error",
     "503": "Service Unavailable", "505": "HTTP Version Not Supported",
 }
 
@@ -75,12 +84,13 @@ const SECURITY_HEADERS =
 export function responseBytes(res: HttpResponse, keepAlive: boolean, head: boolean) {
     const body = typeof res.body === "string" ? Buffer.from(res.body) : res.body
     let h = `HTTP/1.1 ${res.status} ${REASONS[res.status + ""] || "Status"}\r\n`
-    h += `Content-Type: ${res.type}\r\nContent-Length: ${body.length}\r\n`
+    if (!res.stream) h += `Content-Type: ${res.type}\r\nContent-Length: ${body.length}\r\n`
+    else h += `Content-Type: ${res.type}\r\n` + (typeof res.length === "number" ? `Content-Length: ${res.length}\r\n` : "Transfer-Encoding: chunked\r\n")
     h += keepAlive ? `Connection: keep-alive\r\nKeep-Alive: timeout=${KEEP_ALIVE_S}\r\n` : "Connection: close\r\n"
     if (res.headers) for (const k of Object.keys(res.headers)) h += `${k}: ${res.headers[k]}\r\n`
     if (!res.headers || !res.headers["Cache-Control"]) h += "Cache-Control: no-store\r\n"
     h += SECURITY_HEADERS + "\r\n"
-    return head ? Buffer.from(h) : Buffer.from(h).concat(body)
+    return head || res.stream ? Buffer.from(h) : Buffer.from(h).concat(body)
 }
 
 export function json(status: number, value: any): HttpResponse {

@@ -6,6 +6,8 @@ import { BmsPoller } from "../bms/poller"
 import { setting } from "../settings/store"
 import { serveTcp, SocketFailure, TcpConnection } from "../platform/stream-sockets"
 import { handleApi } from "./api"
+import { handleMetrics, METRICS_PATH } from "./metrics-route"
+import { writeResponse } from "./stream"
 import { ASSETS } from "./assets.generated"
 import { HttpRequest, HttpResponse, MAX_BODY_BYTES, MAX_HEAD_BYTES, parseHead, problem, responseBytes } from "./http"
 
@@ -65,6 +67,7 @@ function asset(req: HttpRequest): HttpResponse {
 
 async function respond(req: HttpRequest, poller: BmsPoller): Promise<HttpResponse> {
     if (req.path.indexOf("/api/") === 0) return await handleApi(req, poller)
+    if (req.path === METRICS_PATH) return await handleMetrics(req)
     return asset(req)
 }
 
@@ -90,8 +93,8 @@ async function serve(conn: TcpConnection, poller: BmsPoller) {
                 console.warn(`Web: ${req.method} ${req.path}: ${(e as Error).message}`)
                 res = problem(500, "internal error")
             }
-            await conn.write(responseBytes(res, req.keepAlive, req.method === "HEAD"))
-            if (!req.keepAlive) break
+            const whole = await writeResponse(conn, req, res)
+            if (!whole || !req.keepAlive) break
         }
     } catch (e) {
         if (!(e instanceof SocketFailure)) console.warn(`Web: ${conn.remoteAddress}: ${(e as Error).message}`)

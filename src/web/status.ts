@@ -1,6 +1,7 @@
 // GET /api/status (docs/api.md): the device and the battery, with the field names every uplink uses.
 // Measurements are null unless the snapshot is current; the last good one is given apart. Pure.
 import { BmsSnapshot } from "../bms/snapshot"
+import { splitText } from "../platform/text"
 
 export interface DeviceInfo {
     id: string
@@ -13,32 +14,23 @@ export interface DeviceInfo {
     reset_counter: number
 }
 
+/** The `bms` keys and the snapshot fields they come from, in this order (a table: code is scarce). */
+const MEASUREMENTS =
+    "voltage_v:voltageV,current_a:currentA,power_w:powerW,soc_pct:socPct,remaining_ah:remainingAh,rated_ah:ratedAh," +
+    "cycles:cycles,cells_mv:cellsMv,cell_min_mv:cellMinMv,cell_min_number:cellMinNumber,cell_max_mv:cellMaxMv," +
+    "cell_max_number:cellMaxNumber,cell_delta_mv:cellDeltaMv,temps_c:tempsC,charge_mos:chargeMos,discharge_mos:dischargeMos," +
+    "state:state,charger:charger,load:load,balancing:balancing,alarms:alarms,fault_code:faultCode"
+
 export function measurements(s: BmsSnapshot, nowMs: number) {
-    return {
-        voltage_v: s ? s.voltageV : null,
-        current_a: s ? s.currentA : null,
-        power_w: s ? s.powerW : null,
-        soc_pct: s ? s.socPct : null,
-        remaining_ah: s ? s.remainingAh : null,
-        rated_ah: s ? s.ratedAh : null,
-        cycles: s ? s.cycles : null,
-        cells_mv: s ? s.cellsMv : null,
-        cell_min_mv: s ? s.cellMinMv : null,
-        cell_min_number: s ? s.cellMinNumber : null,
-        cell_max_mv: s ? s.cellMaxMv : null,
-        cell_max_number: s ? s.cellMaxNumber : null,
-        cell_delta_mv: s ? s.cellDeltaMv : null,
-        temps_c: s ? s.tempsC : null,
-        charge_mos: s ? s.chargeMos : null,
-        discharge_mos: s ? s.dischargeMos : null,
-        state: s ? s.state : null,
-        charger: s ? s.charger : null,
-        load: s ? s.load : null,
-        balancing: s ? s.balancing : null,
-        alarms: s ? s.alarms : null,
-        fault_code: s ? s.faultCode : null,
-        age_s: s ? Math.round((nowMs - s.readAtMs) / 100) / 10 : null,
+    const r: Record<string, any> = {}
+    const snap = s as any
+    for (const pair of splitText(MEASUREMENTS, ",")) {
+        const colon = pair.indexOf(":")
+        const v = s ? snap[pair.slice(colon + 1)] : null
+        r[pair.slice(0, colon)] = v === undefined ? null : v
     }
+    r["age_s"] = s ? Math.round((nowMs - s.readAtMs) / 100) / 10 : null
+    return r
 }
 
 /**

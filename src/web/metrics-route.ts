@@ -1,0 +1,29 @@
+// GET /metrics: public and read-only like /api/status, unless ports.metrics is off (404).
+import * as ds from "@devicescript/core"
+import { bmsLink, currentSnapshot, pollingPaused } from "../bms/store"
+import { ftpStatus } from "../ftp/uploader"
+import { mqttStatus } from "../mqtt/uplink"
+import { wifiSignal } from "../net/wifi"
+import { sdStatus } from "../sdlog/logger"
+import { setting } from "../settings/store"
+import { deviceInfo } from "./api"
+import { BodyWriter, HttpRequest, HttpResponse, problem } from "./http"
+import { METRICS_TYPE, writeMetrics } from "./metrics"
+import { bmsJson } from "./status"
+
+export const METRICS_PATH = "/metrics"
+
+export async function handleMetrics(req: HttpRequest): Promise<HttpResponse> {
+    if (!setting("ports.metrics")) return problem(404, "metrics are turned off (setting ports.metrics)")
+    if (req.method !== "GET" && req.method !== "HEAD") return problem(405, "GET only")
+    const v: any = bmsJson(bmsLink(), pollingPaused(), currentSnapshot(), ds.millis())
+    const dev: any = deviceInfo()
+    for (const k of Object.keys(dev)) v[k] = dev[k]
+    v.paused = pollingPaused()
+    v.sd = sdStatus().state
+    v.sd_rows = sdStatus().rows
+    v.ftp = ftpStatus().state
+    v.mqtt = mqttStatus().state
+    v.rssi = await wifiSignal()
+    return { status: 200, type: METRICS_TYPE, body: "", stream: async (w: BodyWriter) => await writeMetrics(v, async (t: string) => await w.write(t)) }
+}

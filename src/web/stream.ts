@@ -1,0 +1,64 @@
+// Streamed response bodies (files of the SD card, listings, /metrics): made while they are sent, so
+// a 2 MB log file never needs 2 MB of heap. Pieces are gathered up to STREAM_PACKET_BYTES before a
+// write; without a known length the body goes out chunked (RFC 9112 section 7.1).
+// (Closures here, not a class: DeviceScript 2.16.4's verifier rejected the class and a spread
+// Buffer.concat in this place.)
+import { SocketFailure, TcpConnection } from "../platform/stream-sockets"
+import { BodyWriter, HttpRequest, HttpResponse, responseBytes } from "./http"
+
+export const STREAM_PACKET_BYTES = 896
+
+const HEX = "0123456789abcdef"
+
+export function hex(n: number) {
+    let s = HEX.charAt(n & 15)
+    for (n = n >> 4; n > 0; n = n >> 4) s = HEX.charAt(n & 15) + s
+    return s
+}
+
+/**
+ * Writes a response: its head, then its body or its stream. Returns false when a streamed body broke
+ * off: the connection must close then (the client sees a short body, never a wrong one).
+ */
+export async function writeResponse(conn: TcpConnection, req: HttpRequest, res: HttpResponse) {
+    const head = req.method === "HEAD"
+    await conn.write(responseBytes(res, req.keepAlive, head))
+    if (!res.stream || head) return true
+    const chunked = typeof res.length !== "number"
+    let parts: Buffer[] = []
+    let size = 0
+    let sent = 0
+    const flush = async () => {
+        if (!size) return
+        let body = parts[0]
+        for (let i = 1; i < parts.length; i++) body = body.concat(parts[i])
+        const packet = chunked ? Buffer.concat(Buffer.from(hex(size) + "\r\n"), body, Buffer.from("\r\n")) : body
+        sent += size
+        parts = []
+        size = 0
+        await conn.write(packet)
+    }
+    const w: BodyWriter = {
+        write: async (data: Buffer | string) => {
+            const b = typeof data === "string" ? Buffer.from(data) : data
+            if (!b.length) return
+            parts.push(b)
+            size += b.length
+            if (size >= STREAM_PACKET_BYTES) await flush()
+        },
+    }
+    try {
+        await res.stream(w)
+        await flush()
+    } catch (e) {
+        if (e instanceof SocketFailure) throw e
+        console.warn(`Web: ${req.path}: ${(e as Error).message}; the answer is cut short`)
+        return false
+    }
+    if (chunked) await conn.write("0\r\n\r\n")
+    else if (sent !== res.length) {
+        console.warn(`Web: ${req.path}: ${sent} bytes instead of ${res.length}; the answer is cut short`)
+        return false
+    }
+    return true
+}
