@@ -15,6 +15,7 @@ import { startPeriodicReset } from "./maintenance/periodic-reset"
 import { ftpFailureChanged, startFtpUpload } from "./ftp/uploader"
 import { FLAG_FTP_FAILURE, FLAG_MQTT_FAILURE } from "./journal/journal"
 import { mqttFailureChanged, startMqtt } from "./mqtt/uplink"
+import { startHistory } from "./history/history"
 
 await beginBoot()
 const bms = await startBmsLink()
@@ -26,6 +27,7 @@ startTask("Modbus", async () => await startModbus(bms.poller))
 startTask("PCMaster bridge", async () => await startPcmasterBridge(bms.uart, bms.poller))
 sdErrorChanged.subscribe(failing => setDongleFlag(FLAG_SD_CARD_ERROR, failing))
 startSdLogging()
+startHistory()
 ftpFailureChanged.subscribe(failing => setDongleFlag(FLAG_FTP_FAILURE, failing))
 startFtpUpload()
 mqttFailureChanged.subscribe(failing => setDongleFlag(FLAG_MQTT_FAILURE, failing))

@@ -14,25 +14,24 @@ export function defaultPrefix(deviceId: string) {
     return `smartbms/${deviceId}`
 }
 
-/** The per-value topics of a snapshot (retained: a dashboard shows the last value at once). */
-export function valueMessages(prefix: string, s: BmsSnapshot): Message[] {
-    const m: Message[] = []
-    const put = (name: string, value: string) => m.push({ topic: `${prefix}/${name}`, payload: value, retain: true })
-    put("voltage", fixed(s.voltageV, 1))
-    put("current", fixed(s.currentA, 1))
-    put("power", fixed(s.powerW, 0))
-    put("soc", fixed(s.socPct, 1))
-    put("remaining", fixed(s.remainingAh, 3))
-    put("cycles", "" + s.cycles)
-    put("cell_min", "" + s.cellMinMv)
-    put("cell_max", "" + s.cellMaxMv)
-    put("cell_delta", "" + s.cellDeltaMv)
-    for (let i = 0; i < s.cellsMv.length; i++) put(`cell/${i + 1}`, "" + s.cellsMv[i])
-    for (let i = 0; i < s.tempsC.length; i++) put(`temp/${i + 1}`, "" + s.tempsC[i])
-    put("charge_mos", s.chargeMos ? "ON" : "OFF")
-    put("discharge_mos", s.dischargeMos ? "ON" : "OFF")
-    put("alarms", s.alarms.length ? s.alarms.join(",") : "none")
-    return m
+/** Per-value topics: topic | snapshot field | decimals (a table: code is scarce). */
+const VALUES = "voltage|voltageV|1,current|currentA|1,power|powerW|0,soc|socPct|1,remaining|remainingAh|3,cycles|cycles|0,cell_min|cellMinMv|0,cell_max|cellMaxMv|0,cell_delta|cellDeltaMv|0"
+
+/**
+ * The per-value topics of a snapshot as "topic|payload" (the topic after the prefix), added to `m`;
+ * published retained: a dashboard shows the last value at once.
+ */
+export function valueMessages(s: BmsSnapshot, m: string[]) {
+    const snap = s as any
+    for (const e of splitText(VALUES, ",")) {
+        const f = splitText(e, "|")
+        m.push(`${f[0]}|${fixed(snap[f[1]], parseInt(f[2]))}`)
+    }
+    for (let i = 0; i < s.cellsMv.length; i++) m.push(`cell/${i + 1}|${s.cellsMv[i]}`)
+    for (let i = 0; i < s.tempsC.length; i++) m.push(`temp/${i + 1}|${s.tempsC[i]}`)
+    m.push(`charge_mos|${s.chargeMos ? "ON" : "OFF"}`)
+    m.push(`discharge_mos|${s.dischargeMos ? "ON" : "OFF"}`)
+    m.push(`alarms|${s.alarms.length ? s.alarms.join(",") : "none"}`)
 }
 
 export interface DeviceBlock {

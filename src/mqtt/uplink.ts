@@ -40,12 +40,12 @@ async function publishAll(client: MQTTClient, prefix: string) {
     await client.publish(`${prefix}/link`, pollingPaused() ? "paused_for_pcmaster" : link, 0, true)
     const s = currentSnapshot()
     await client.publish(`${prefix}/state`, JSON.stringify(bmsJson(link, pollingPaused(), s, ds.millis())), 0, true)
-    if (s) for (const m of valueMessages(prefix, s)) await client.publish(m.topic, m.payload, 0, m.retain)
-    // the diagnostic entities of Home Assistant discovery
+    // the diagnostic entities of Home Assistant discovery, then the values of a current snapshot
     const rssi = await wifiSignal()
-    const diag = [`uptime|${Math.floor(ds.millis() / 1000)}`, `sd|${sdStatus().state}`, `ftp_last_upload|${ftpStatus().lastSuccess || "never"}`]
-    if (rssi !== null) diag.push(`wifi_rssi|${rssi}`)
-    for (const v of diag) await client.publish(`${prefix}/${v.slice(0, v.indexOf("|"))}`, v.slice(v.indexOf("|") + 1), 0, true)
+    const m = [`uptime|${Math.floor(ds.millis() / 1000)}`, `sd|${sdStatus().state}`, `ftp_last_upload|${ftpStatus().lastSuccess || "never"}`]
+    if (rssi !== null) m.push(`wifi_rssi|${rssi}`)
+    if (s) valueMessages(s, m)
+    for (const v of m) await client.publish(`${prefix}/${v.slice(0, v.indexOf("|"))}`, v.slice(v.indexOf("|") + 1), 0, true)
     status.published++
 }
 
@@ -53,12 +53,10 @@ async function publishDiscovery(client: MQTTClient, prefix: string) {
     const s = lastSnapshot()
     const id = ds.deviceIdentifier("self")
     const serial = setting("user.serial") as string
-    const net = networkState()
-    const host = net.ip !== "0.0.0.0" ? net.ip : `${setting("wifi.host")}.local`
     const dev = {
         id, firmware: FIRMWARE_VERSION, serial,
         name: `Smart BMS ${serial || setting("user.location") || id.slice(-4)}`,
-        url: `http://${host}:${setting("ports.web")}/`,
+        url: `http://${networkState().ip}:${setting("ports.web")}/`, // connected to the broker: the network is up
     }
     const entities = discoveryEntities(s ? s.cellsMv.length : 0, s ? s.tempsC.length : 0, setting("mqtt.cmds"), (await wifiSignal()) !== null)
     for (const e of entities) {

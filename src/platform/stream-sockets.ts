@@ -3,6 +3,7 @@
 // (native service) and on the host runtime (Node sockets).
 import * as ds from "@devicescript/core"
 import { startTask } from "./tasks"
+import { splitText } from "./text"
 
 /** Largest payload of one write or data packet. */
 export const MAX_DATA = 233
@@ -58,7 +59,7 @@ export function formatAddress(b: Buffer, offset: number) {
 
 /** "192.168.1.5" → 4 bytes; throws on anything else. */
 export function parseAddress(address: string) {
-    const parts = address.split(".")
+    const parts = splitText(address, ".")
     const r = Buffer.alloc(4)
     if (parts.length !== 4) throw new Error(`not an IPv4 address: ${address}`)
     for (let i = 0; i < 4; i++) {

@@ -11,6 +11,7 @@ import { append, FileStoreError, makeFolder, read, stat, STATUS_NOT_FOUND } from
 import { startTask } from "../platform/tasks"
 import { setting } from "../settings/store"
 import { batteryLine, CELL_FOLDER, cellHeader, cellRow, logPath, MAIN_FOLDER, mainHeader, mainRow } from "./format"
+import { splitText } from "../platform/text"
 
 const MAX_HEAD_BYTES = 1024
 
@@ -62,8 +63,8 @@ async function ensureFile(folder: string, code: string, kind: string, columns: n
         const last = await read(path, size - 1, 1)
         if (last.length === 1 && last[0] !== 10) size = await append(path, "\r\n", size)
         const head = await read(path, 0, MAX_HEAD_BYTES) // the battery line and the header row (48 cells: ~700 B)
-        const lines = head.toString().split("\r\n")
-        if (lines.length > 2) cols = lines[1].split(",").length - (kind === "main" ? 14 : 2)
+        const lines = splitText(head.toString(), "\r\n")
+        if (lines.length > 2) cols = splitText(lines[1], ",").length - (kind === "main" ? 14 : 2)
     }
     const f: OpenFile = { path, size, columns: cols }
     files[folder] = f

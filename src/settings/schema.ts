@@ -5,6 +5,8 @@
 // 13 characters) holding a JSON object, so a group is always written whole: a reset during a change
 // leaves every group either as it was or as it became, never half-written.
 
+import { splitText } from "../platform/text"
+
 export const SCHEMA_VERSION = 3
 /** A stored value must fit one Jacdac packet (devicescript-notes.md): keep groups under this. */
 export const MAX_STORED_BYTES = 200
@@ -85,8 +87,8 @@ const FIELDS_JSON =
     '{"id":"preset.max","kind":2,"def":1,"min":1,"max":24},' +
     '{"id":"preset.days","kind":2,"def":127,"min":1,"max":127},' +
     '{"id":"preset.time","kind":1,"def":"03:00","minLength":5,"maxLength":5,"text":3},' +
-    // status page history: one point every hist.step seconds, HISTORY_POINTS of them (300 s: 24 h)
-    '{"id":"hist.step","kind":2,"def":300,"min":1,"max":3600},' +
+    // status page history: one point every hist.step seconds, HISTORY_POINTS (144) of them (600 s: 24 h)
+    '{"id":"hist.step","kind":2,"def":600,"min":1,"max":3600},' +
     // user settings, written into the log files
     '{"id":"user.serial","kind":1,"def":"","maxLength":32,"text":0},' +
     '{"id":"user.location","kind":1,"def":"","maxLength":64,"text":0},' +
@@ -117,6 +119,9 @@ export function groups() {
     return r
 }
 
+/** What a wrong character is told, by text kind (TEXT_ANY ...). */
+const TEXT_PROBLEMS = "no control characters|only a-z, 0-9 and -|a host name or IPv4 address|HH:MM|a SHA-256 in hex"
+
 function charOk(c: number, text: number) {
     const lower = c >= 97 && c <= 122
     const digit = c >= 48 && c <= 57
@@ -143,13 +148,7 @@ export function validateValue(f: FieldSpec, value: any): string {
     if (f.minLength && s.length < f.minLength && !(f.emptyOk && s.length === 0))
         return f.emptyOk ? `empty or at least ${f.minLength} characters` : `at least ${f.minLength} characters`
     for (let i = 0; i < s.length; i++)
-        if (!charOk(s.charCodeAt(i), f.text)) {
-            if (f.text === TEXT_HOSTNAME) return "only a-z, 0-9 and -"
-            if (f.text === TEXT_HOST) return "a host name or IPv4 address"
-            if (f.text === TEXT_TIME) return "HH:MM"
-            if (f.text === TEXT_HASH) return "a SHA-256 in hex"
-            return "no control characters"
-        }
+        if (!charOk(s.charCodeAt(i), f.text)) return splitText(TEXT_PROBLEMS, "|")[f.text]
     if (f.text === TEXT_HOSTNAME && (s.charCodeAt(0) === 45 || s.charCodeAt(s.length - 1) === 45)) return "cannot start or end with -"
     if (f.text === TEXT_TIME) {
         const h = parseInt(s.slice(0, 2))

@@ -1,4 +1,5 @@
 // HTTP/1.1 request heads and responses (RFC 9110/9112), within the limits of a 64 KB device. Pure.
+import { splitText } from "../platform/text"
 export const MAX_HEAD_BYTES = 2048
 export const MAX_BODY_BYTES = 2048
 /** Announced to clients: the server closes an idle connection after this (server.ts IDLE_TIMEOUT_MS). */
@@ -24,23 +25,22 @@ export interface HttpResponse {
     type: string
     body: string | Buffer
     headers?: Record<string, string>
-    /** A body made while it is sent (files, listings, metrics): `body` is then ignored. */
+    /** A body made while it is sent, chunked (files, listings, metrics): `body` is then ignored. */
     stream?: (w: BodyWriter) => Promise<void>
-    /** The streamed body's length when known (Content-Length); else it is sent chunked. */
-    length?: number
 }
 
-export const REASONS: Record<string, string> = {
-    "200": "OK", "202": "Accepted", "204": "No Content", "206": "Partial Content", "304": "Not Modified", "400": "Bad Request", "401": "Unauthorized",
-    "403": "Forbidden", "404": "Not Found", "405": "Method Not Allowed", "408": "Request Timeout", "411": "Length Required",
-    "413": "Content Too Large", "416": "Range Not Satisfiable", "429": "Too Many Requests", "431": "Request Header Fields Too Large", "500": "Internal Server Error",
-    "503": "Service Unavailable", "505": "HTTP Version Not Supported",
-}
+export const REASONS: Record<string, string> = JSON.parse(
+    '{"200":"OK","202":"Accepted","204":"No Content","206":"Partial Content","304":"Not Modified","400":"Bad Request",' +
+        '"401":"Unauthorized","403":"Forbidden","404":"Not Found","405":"Method Not Allowed","408":"Request Timeout",' +
+        '"411":"Length Required","413":"Content Too Large","416":"Range Not Satisfiable","429":"Too Many Requests",' +
+        '"431":"Request Header Fields Too Large","500":"Internal Server Error","503":"Service Unavailable",' +
+        '"505":"HTTP Version Not Supported"}'
+) // a JSON string: strings cost no bytecode
 
 /** Parses a request head (without the final CRLF CRLF); returns the request or an error status. */
 export function parseHead(head: string): { request: HttpRequest; status: number } {
-    const lines = head.split("\r\n")
-    const parts = lines[0].split(" ")
+    const lines = splitText(head, "\r\n")
+    const parts = splitText(lines[0], " ")
     if (parts.length !== 3 || !parts[0] || parts[1].charAt(0) !== "/") return { request: null, status: 400 }
     if (parts[2] !== "HTTP/1.1" && parts[2] !== "HTTP/1.0") return { request: null, status: parts[2].indexOf("HTTP/") === 0 ? 505 : 400 }
     const headers: Record<string, string> = {}
@@ -69,7 +69,7 @@ export function parseHead(head: string): { request: HttpRequest; status: number 
 /** The value of a cookie in a Cookie header, or "". */
 export function cookie(headers: Record<string, string>, name: string) {
     const all = headers["cookie"] || ""
-    for (const part of all.split(";")) {
+    for (const part of splitText(all, ";")) {
         const eq = part.indexOf("=")
         if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim()
     }
@@ -85,7 +85,7 @@ export function responseBytes(res: HttpResponse, keepAlive: boolean, head: boole
     const body = typeof res.body === "string" ? Buffer.from(res.body) : res.body
     let h = `HTTP/1.1 ${res.status} ${REASONS[res.status + ""] || "Status"}\r\n`
     if (!res.stream) h += `Content-Type: ${res.type}\r\nContent-Length: ${body.length}\r\n`
-    else h += `Content-Type: ${res.type}\r\n` + (typeof res.length === "number" ? `Content-Length: ${res.length}\r\n` : "Transfer-Encoding: chunked\r\n")
+    else h += `Content-Type: ${res.type}\r\nTransfer-Encoding: chunked\r\n`
     h += keepAlive ? `Connection: keep-alive\r\nKeep-Alive: timeout=${KEEP_ALIVE_S}\r\n` : "Connection: close\r\n"
     if (res.headers) for (const k of Object.keys(res.headers)) h += `${k}: ${res.headers[k]}\r\n`
     if (!res.headers || !res.headers["Cache-Control"]) h += "Cache-Control: no-store\r\n"

@@ -10,39 +10,40 @@ export const METRICS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 /**
  * key in the values (/api/status's `bms` and `device` with a few more) | metric name after smartbms_ |
- * type (gauge, counter; state: a labelled 0/1 gauge per state, 1 for the current one; flags: one
- * per item, 1 for those listed) | divisor (*N: factor) | label (state: label:known states) | help.
+ * type | divisor from the value's unit to the metric's | label of the samples | help. A string value
+ * is a state: one sample labelled with it, value 1. An array: one sample per item, labelled with
+ * its number from 1 ("alarm": one per named alarm bit, 1 for those in the list).
  */
 const METRICS =
     "uptime_s|uptime_seconds|gauge|1||Time since the firmware started.\n" +
     "reset_counter|quick_restarts|gauge|1||The reset counter of this boot: quick consecutive restarts (docs/boot.md).\n" +
-    "link|bms_link|state|1|state:starting,ok,bms_data_error|State of the BMS link.\n" +
+    "link|bms_link|gauge|1|state|State of the BMS link (starting, ok, bms_data_error).\n" +
     "paused|bms_polling_paused|gauge|1||1 while a PCMaster session has the BMS.\n" +
     "voltage_v|pack_voltage_volts|gauge|1||Pack voltage.\n" +
     "current_a|pack_current_amperes|gauge|1||Pack current, positive while charging.\n" +
     "power_w|pack_power_watts|gauge|1||Pack power, positive while charging.\n" +
     "soc_pct|state_of_charge_ratio|gauge|100||State of charge, 0 to 1.\n" +
-    "remaining_ah|remaining_capacity_coulombs|gauge|*3600||Remaining capacity (1 Ah = 3600 C).\n" +
-    "rated_ah|rated_capacity_coulombs|gauge|*3600||Rated capacity of the pack (1 Ah = 3600 C).\n" +
+    "remaining_ah|remaining_capacity_coulombs|gauge|0.000277777777777777778||Remaining capacity (1 Ah = 3600 C).\n" +
+    "rated_ah|rated_capacity_coulombs|gauge|0.000277777777777777778||Rated capacity of the pack (1 Ah = 3600 C).\n" +
     "cycles|charge_cycles_total|counter|1||Charge cycles counted by the BMS.\n" +
     "cells_mv|cell_voltage_volts|gauge|1000|cell|Voltage of each cell.\n" +
     "cell_min_mv|cell_voltage_min_volts|gauge|1000||Lowest cell voltage.\n" +
     "cell_max_mv|cell_voltage_max_volts|gauge|1000||Highest cell voltage.\n" +
     "cell_delta_mv|cell_voltage_spread_volts|gauge|1000||Highest minus lowest cell voltage.\n" +
-    "balancing|cell_balancing|flags|1|cell|1 while the cell is being balanced.\n" +
+    "balancing_bits|cell_balancing|gauge|1|cell|1 while the cell is being balanced.\n" +
     "temps_c|temperature_celsius|gauge|1|sensor|Temperature of each sensor.\n" +
     "charge_mos|charge_mos_on|gauge|1||1 while the charge MOSFET is on.\n" +
     "discharge_mos|discharge_mos_on|gauge|1||1 while the discharge MOSFET is on.\n" +
     "charger|charger_connected|gauge|1||1 while the BMS sees a charger.\n" +
     "load|load_connected|gauge|1||1 while the BMS sees a load.\n" +
-    "state|battery_state|state|1|state:idle,charging,discharging|What the pack does, says the BMS.\n" +
-    "alarms|alarm|flags|1|alarm|Alarm bits of the BMS (docs/bms.md): 1 while raised.\n" +
+    "state|battery_state|gauge|1|state|What the pack does, says the BMS (idle, charging, discharging).\n" +
+    "alarms|alarm|gauge|1|alarm|Alarm bits of the BMS (docs/bms.md): 1 while raised.\n" +
     "fault_code|fault_code|gauge|1||Fault code of the BMS, 0 without a fault.\n" +
     "age_s|snapshot_age_seconds|gauge|1||Age of the battery values.\n" +
-    "sd|sd_card_state|state|1|state:|SD card logging.\n" +
+    "sd|sd_card_state|gauge|1|state|SD card logging (off, ok, no_card, full, io_error, ...).\n" +
     "sd_rows|sd_rows_written_total|counter|1||Main log rows written since the firmware started.\n" +
-    "ftp|ftp_state|state|1|state:|FTP upload.\n" +
-    "mqtt|mqtt_state|state|1|state:|MQTT uplink.\n" +
+    "ftp|ftp_state|gauge|1|state|FTP upload (off, idle, sending, ok, failed).\n" +
+    "mqtt|mqtt_state|gauge|1|state|MQTT uplink (off, connecting, connected, failed).\n" +
     "rssi|wifi_signal_dbm|gauge|1||Wi-Fi signal of the station link."
 
 /** `v`: the values by key (see METRICS), plus `firmware` and `id` for smartbms_info. */
@@ -53,33 +54,15 @@ export async function writeMetrics(v: any, out: (text: string) => Promise<void>)
         const x = v[f[0]]
         if (x === null || x === undefined) continue
         const name = "smartbms_" + f[1]
-        let t = `# HELP ${name} ${f[5]}\n# TYPE ${name} ${f[2] === "counter" ? "counter" : "gauge"}\n`
-        let label = f[4]
-        let items: any[] = x
-        if (f[2] === "state") {
-            label = f[4].slice(0, f[4].indexOf(":"))
-            items = splitText(f[4].slice(label.length + 1), ",")
-            if (items.indexOf(x) < 0) items.push(x)
-        } else if (f[2] === "flags") {
-            items = label === "alarm" ? ALARM_NAMES : []
-            if (label === "cell") for (let i = 1; i <= v.cells_mv.length; i++) items.push(i)
+        await out(`# HELP ${name} ${f[5]}\n# TYPE ${name} ${f[2]}\n`)
+        const names = f[4] === "alarm" ? ALARM_NAMES : null
+        const many = Array.isArray(x)
+        const n = names ? names.length : many ? x.length : 1
+        for (let i = 0; i < n; i++) {
+            const item = many && !names ? x[i] : x
+            const value = names ? (x.indexOf(names[i]) < 0 ? 0 : 1) : typeof item === "string" ? 1 : Math.round((+item * 1000) / parseFloat(f[3])) / 1000
+            const label = !f[4] ? "" : `{${f[4]}="${names ? names[i] : typeof item === "string" ? item : i + 1}"}`
+            if (!names || names[i]) await out(`${name}${label} ${value}\n`) // one line at a time: the heap is small
         }
-        const labelled = f[2] === "state" || f[2] === "flags"
-        if (labelled || Array.isArray(x)) {
-            // line by line: the heap is small and long strings need room in one piece
-            const n = labelled ? items.length : x.length
-            for (let i = 0; i < n; i++) {
-                const s = labelled ? items[i] : i + 1
-                if (s) t += `${name}{${label}="${s}"} ${labelled ? (s === x || (f[2] === "flags" && x.indexOf(s) >= 0) ? 1 : 0) : x[i] / parseInt(f[3])}\n`
-                if (t.length > 200) {
-                    await out(t)
-                    t = ""
-                }
-            }
-        } else {
-            const n = x === true ? 1 : x === false ? 0 : x
-            t += `${name} ${f[3].charAt(0) === "*" ? Math.round(n * parseInt(f[3].slice(1))) : n / parseInt(f[3])}\n`
-        }
-        await out(t)
     }
 }

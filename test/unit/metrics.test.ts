@@ -5,7 +5,7 @@ import { hex, writeResponse } from "../../src/web/stream"
 const VALUES = {
     firmware: "0.1.0", id: "abcd", uptime_s: 12, reset_counter: 1, link: "ok", paused: false, voltage_v: 13.2, current_a: -6.4, power_w: -84.5,
     soc_pct: 58.2, remaining_ah: 2.91, rated_ah: null as number, cycles: 3, cells_mv: [3300, 3301, 3299, 3302], cell_min_mv: 3299, cell_max_mv: 3302,
-    cell_delta_mv: 3, balancing: [2], temps_c: [21, 22], charge_mos: true, discharge_mos: false, charger: false, load: true,
+    cell_delta_mv: 3, balancing: [2], balancing_bits: [0, 1, 0, 0], temps_c: [21, 22], charge_mos: true, discharge_mos: false, charger: false, load: true,
     state: "discharging", alarms: ["diff_volt_l1"], fault_code: 0, age_s: 0.4, sd: "ok", sd_rows: 5, ftp: "off", mqtt: "failed", rssi: null as number,
 }
 

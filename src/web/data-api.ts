@@ -1,0 +1,103 @@
+// The API around the data (docs/api.md): 24 h history, the SD card's log files (listed and streamed),
+// settings backup (restored through POST /api/settings: the same validation, all or nothing).
+// Public: history and logs (read-only, like /api/status); the backup needs a session. Returns null
+// for any other path.
+import * as ds from "@devicescript/core"
+import { writeHistory } from "../history/history"
+import { entryAt, FileStoreError, read, stat, STATUS_NOT_FOUND } from "../platform/file-store"
+import { FIELDS, SCHEMA_VERSION } from "../settings/schema"
+import { setting } from "../settings/store"
+import { FIRMWARE_VERSION } from "../firmware"
+import { passwordHash } from "./auth"
+import { splitText } from "../platform/text"
+import { BodyWriter, HttpRequest, HttpResponse, json, problem } from "./http"
+
+export const BACKUP_FORMAT = "smartbms-settings"
+const FOLDERS: Record<string, string> = { main: "/LOG", cell: "/CELL" }
+const READ_BYTES = 896
+
+function cardProblem(e: any) {
+    if (!(e instanceof FileStoreError)) throw e
+    const status = (e as FileStoreError).status
+    return problem(status === STATUS_NOT_FOUND ? 404 : 503, (e as Error).message)
+}
+
+async function logFile(kind: string, name: string): Promise<HttpResponse> {
+    const folder = FOLDERS[kind]
+    name = name.toUpperCase()
+    // 8 digits and .CSV: parseInt stops at the dot, and a date is at least 20000101 (no path tricks)
+    if (!folder || name.length !== 12 || name.slice(8) !== ".CSV" || !(parseInt(name) >= 20000101)) return problem(404, "no such log file: /api/logs/main|cell/YYYYMMDD.CSV")
+    const path = `${folder}/${name}`
+    let size = 0
+    try {
+        size = (await stat(path)).size
+    } catch (e) {
+        return cardProblem(e)
+    }
+    return {
+        status: 200, type: "text/csv; charset=utf-8", body: "",
+        headers: { "Content-Disposition": `attachment; filename="${kind}-${name}"` },
+        stream: async (w: BodyWriter) => {
+            for (let at = 0; at < size; at += READ_BYTES) await w.write(await read(path, at, Math.min(READ_BYTES, size - at)))
+        },
+    }
+}
+
+async function logList(): Promise<HttpResponse> {
+    try {
+        await entryAt("/", 0) // a missing card answers now, with a status, not in the middle of the list
+    } catch (e) {
+        return cardProblem(e)
+    }
+    return {
+        status: 200, type: "application/json", body: "",
+        stream: async (w: BodyWriter) => {
+            for (const kind of ["main", "cell"]) {
+                await w.write(kind === "main" ? `{"main":[` : `],"cell":[`)
+                for (let i = 0; ; i++) {
+                    let e = null
+                    try {
+                        e = await entryAt(FOLDERS[kind], i) // one at a time: a year of files is no heap
+                    } catch (err) {
+                        if ((err as FileStoreError).status !== STATUS_NOT_FOUND) throw err // no folder yet: no files
+                    }
+                    if (!e) break
+                    if (!e.isFolder) await w.write(`${i ? "," : ""}{"name":"${e.name}","size":${e.size},"modified":${e.modified}}`)
+                }
+            }
+            await w.write("]}")
+        },
+    }
+}
+
+function backup(secrets: boolean) {
+    const settings: Record<string, any> = {}
+    for (const f of FIELDS) if (f.id !== "admin.pass" && (secrets || !f.secret)) settings[f.id] = setting(f.id)
+    const r = json(200, { format: BACKUP_FORMAT, schema: SCHEMA_VERSION, firmware: FIRMWARE_VERSION, device: ds.deviceIdentifier("self"), secrets, settings })
+    r.headers = { "Content-Disposition": `attachment; filename="smartbms-settings.json"` }
+    return r
+}
+
+/** `body`: the parsed JSON body or undefined; `loggedIn`: a valid session. */
+export async function handleDataApi(req: HttpRequest, body: any, loggedIn: boolean): Promise<HttpResponse> {
+    const p = req.path
+    const get = req.method === "GET" || req.method === "HEAD"
+    if (p === "/api/history") {
+        if (!get) return problem(405, "GET only")
+        const now = ds.millis()
+        return { status: 200, type: "application/octet-stream", body: "", stream: async (w: BodyWriter) => await writeHistory(now, async (b: Buffer) => await w.write(b)) }
+    }
+    if (p.indexOf("/api/logs") === 0) {
+        if (!get) return problem(405, "GET only")
+        const parts = splitText(p, "/") // "", "api", "logs", kind, name
+        if (parts.length === 3) return await logList()
+        return parts.length === 5 ? await logFile(parts[3], parts[4]) : problem(404, "no such log file")
+    }
+    if (p !== "/api/backup") return null
+    if (!loggedIn) return problem(401, "log in first")
+    if (get) return backup(false)
+    if (req.method !== "POST") return problem(405, "GET or POST")
+    // with the secrets (Wi-Fi, MQTT and FTP passwords) only after the admin password again
+    if (!body || typeof body.password !== "string" || passwordHash(body.password) !== setting("admin.pass")) return problem(403, "wrong admin password")
+    return backup(true)
+}
