@@ -46,23 +46,19 @@ export function recordPoint(s: BmsSnapshot, nowMs: number) {
 
 /**
  * The ring, oldest point first, after an 8-byte head (u16 step in s, u16 number of points, u32 age
- * of the newest point in s), to `out` in pieces of a few hundred bytes (no copy of the whole ring).
+ * of the newest point in s), to `out` in two pieces.
  */
-export async function writeHistory(nowMs: number, out: (b: Buffer) => Promise<void>) {
+export async function writeHistory(out: (b: Buffer) => Promise<void>) {
     const points = count // as it is now: a point recorded meanwhile is not half sent
     const head = Buffer.alloc(8)
     head.setAt(0, "u16", setting("hist.step"))
     head.setAt(2, "u16", points)
-    head.setAt(4, "u32", points ? Math.round((nowMs - newestAt) / 1000) : 0)
+    head.setAt(4, "u32", points ? Math.round((ds.millis() - newestAt) / 1000) : 0)
     await out(head)
+    // oldest first: from `next` to the end of the ring, then from its start (a full ring)
     const first = points < HISTORY_POINTS ? 0 : next
-    for (let i = 0; i < points; i += 32) {
-        const n = Math.min(32, points - i)
-        const at = (first + i) % HISTORY_POINTS
-        const m = Math.min(n, HISTORY_POINTS - at) // up to the end of the ring, then from its start
-        await out(ring.slice(at * POINT_BYTES, (at + m) * POINT_BYTES))
-        if (m < n) await out(ring.slice(0, (n - m) * POINT_BYTES))
-    }
+    await out(ring.slice(first * POINT_BYTES, (first + points > HISTORY_POINTS ? HISTORY_POINTS : first + points) * POINT_BYTES))
+    if (first) await out(ring.slice(0, first * POINT_BYTES))
 }
 
 export function startHistory() {

@@ -47,7 +47,7 @@ export interface DeviceBlock {
 /**
  * What Home Assistant is told about, one entity a line (a table: the firmware's code is near
  * DeviceScript's 64 KiB limit): key | name | state topic | unit | device class | state class |
- * component | entity category | command topic.
+ * component | entity category | command topic | JSON of what only some components have.
  */
 const ENTITIES =
     "voltage|Pack voltage|voltage|V|voltage|measurement|sensor\n" +
@@ -66,8 +66,8 @@ const ENTITIES =
     "ftp_last_upload|Last FTP upload|ftp_last_upload||||sensor|diagnostic"
 const RSSI_ENTITY = "wifi_rssi|Wi-Fi signal|wifi_rssi|dBm|signal_strength|measurement|sensor|diagnostic"
 const COMMAND_ENTITIES =
-    "soc_set|Set state of charge|soc|%|battery||number||set/soc\n" +
-    "bms_reset|BMS reset|||||button||set/bms_reset"
+    'soc_set|Set state of charge|soc|%|battery||number||set/soc|{"min":0,"max":100,"step":0.1,"mode":"box"}\n' +
+    'bms_reset|BMS reset|||||button||set/bms_reset|{"payload_press":"RESET"}'
 
 /** Every entity line for `cells` cells and `temps` sensors; `rssi`: the platform reports a Wi-Fi signal. */
 export function discoveryEntities(cells: number, temps: number, commands: boolean, rssi: boolean): string[] {
@@ -76,7 +76,7 @@ export function discoveryEntities(cells: number, temps: number, commands: boolea
     for (let i = 1; i <= cells; i++) d.push(`cell_${i}|Cell ${i}|cell/${i}|mV|voltage|measurement|sensor`)
     for (let i = 1; i <= temps; i++) d.push(`temp_${i}|Temperature ${i}|temp/${i}|°C|temperature|measurement|sensor`)
     for (const mos of ["charge_mos", "discharge_mos"])
-        d.push(`${mos}|${mos === "charge_mos" ? "Charge" : "Discharge"} MOS|${mos}||||${commands ? `switch||set/${mos}` : "binary_sensor"}`)
+        d.push(`${mos}|${mos === "charge_mos" ? "Charge" : "Discharge"} MOS|${mos}||||${commands ? `switch||set/${mos}` : "binary_sensor||"}|{"payload_on":"ON","payload_off":"OFF"}`)
     if (commands) for (const c of splitText(COMMAND_ENTITIES, "\n")) d.push(c)
     return d
 }
@@ -97,18 +97,11 @@ export function discoveryMessage(haPrefix: string, prefix: string, dev: DeviceBl
         },
     }
     const keys = ["", "", "state_topic", "unit_of_measurement", "device_class", "state_class", "", "entity_category", "command_topic"]
-    for (let i = 2; i < e.length; i++) if (keys[i] && e[i]) c[keys[i]] = i === 2 || i === 8 ? `${prefix}/${e[i]}` : e[i]
-    if (component === "switch" || component === "binary_sensor") {
-        c["payload_on"] = "ON"
-        c["payload_off"] = "OFF"
+    for (let i = 2; i < 9; i++) if (keys[i] && e[i]) c[keys[i]] = i === 2 || i === 8 ? `${prefix}/${e[i]}` : e[i]
+    if (e[9]) {
+        const more = JSON.parse(e[9]) // what only some components have
+        for (const k of Object.keys(more)) c[k] = more[k]
     }
-    if (component === "number") {
-        c["min"] = 0
-        c["max"] = 100
-        c["step"] = 0.1
-        c["mode"] = "box"
-    }
-    if (component === "button") c["payload_press"] = "RESET"
     return { topic: `${haPrefix}/${component}/smartbms_${dev.id}/${e[0]}/config`, payload: JSON.stringify(c), retain: true }
 }
 

@@ -81,7 +81,7 @@ async function onCommand(poller: BmsPoller, prefix: string, msg: MQTTMessage) {
         const clock = await wallClock()
         ok = !!clock && (await poller.setSoc(c.soc, clock))
     }
-    console.log(`MQTT: command ${c.what}${c.what === "bms_reset" ? "" : c.what === "soc" ? " " + c.soc : c.on ? " ON" : " OFF"}: ${ok ? "done" : "not confirmed by the BMS"}`)
+    console.log(`MQTT: command ${c.what} ${payload}: ${ok ? "done" : "not confirmed by the BMS"}`)
 }
 
 /** One connection: returns when it is lost. Throws when it cannot be made. */

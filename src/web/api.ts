@@ -56,11 +56,6 @@ export function deviceInfo() {
     }
 }
 
-/** The settings table itself (schema.ts), without the admin password's hash field. */
-function schemaJson() {
-    return FIELDS.filter(f => f.id !== "admin.pass")
-}
-
 async function runAction(poller: BmsPoller, body: any): Promise<HttpResponse> {
     const action = body ? body.action : undefined
     if (action === "charge_mos" || action === "discharge_mos") {
@@ -151,7 +146,7 @@ export async function handleApi(req: HttpRequest, poller: BmsPoller): Promise<Ht
     }
     if (p === "/api/schema") {
         if (!get) return problem(405, "GET only")
-        return json(200, schemaJson())
+        return json(200, FIELDS.filter(f => f.id !== "admin.pass")) // the settings table itself (schema.ts)
     }
     if (p !== "/api/settings" && p !== "/api/action" && p !== "/api/password" && p !== "/api/logout") return problem(404, "no such API")
     // everything below changes something or shows settings: a session is required

@@ -16,15 +16,9 @@ export const BACKUP_FORMAT = "smartbms-settings"
 const FOLDERS: Record<string, string> = { main: "/LOG", cell: "/CELL" }
 const READ_BYTES = 896
 
-function cardProblem(e: any) {
-    if (!(e instanceof FileStoreError)) throw e
-    const status = (e as FileStoreError).status
-    return problem(status === STATUS_NOT_FOUND ? 404 : 503, (e as Error).message)
-}
 
 async function logFile(kind: string, name: string): Promise<HttpResponse> {
     const folder = FOLDERS[kind]
-    name = name.toUpperCase()
     // 8 digits and .CSV: parseInt stops at the dot, and a date is at least 20000101 (no path tricks)
     if (!folder || name.length !== 12 || name.slice(8) !== ".CSV" || !(parseInt(name) >= 20000101)) return problem(404, "no such log file: /api/logs/main|cell/YYYYMMDD.CSV")
     const path = `${folder}/${name}`
@@ -32,7 +26,7 @@ async function logFile(kind: string, name: string): Promise<HttpResponse> {
     try {
         size = (await stat(path)).size
     } catch (e) {
-        return cardProblem(e)
+        return problem((e as FileStoreError).status === STATUS_NOT_FOUND ? 404 : 503, (e as Error).message)
     }
     return {
         status: 200, type: "text/csv; charset=utf-8", body: "",
@@ -47,7 +41,7 @@ async function logList(): Promise<HttpResponse> {
     try {
         await entryAt("/", 0) // a missing card answers now, with a status, not in the middle of the list
     } catch (e) {
-        return cardProblem(e)
+        return problem((e as FileStoreError).status === STATUS_NOT_FOUND ? 404 : 503, (e as Error).message)
     }
     return {
         status: 200, type: "application/json", body: "",
@@ -70,13 +64,6 @@ async function logList(): Promise<HttpResponse> {
     }
 }
 
-function backup(secrets: boolean) {
-    const settings: Record<string, any> = {}
-    for (const f of FIELDS) if (f.id !== "admin.pass" && (secrets || !f.secret)) settings[f.id] = setting(f.id)
-    const r = json(200, { format: BACKUP_FORMAT, schema: SCHEMA_VERSION, firmware: FIRMWARE_VERSION, device: ds.deviceIdentifier("self"), secrets, settings })
-    r.headers = { "Content-Disposition": `attachment; filename="smartbms-settings.json"` }
-    return r
-}
 
 /** `body`: the parsed JSON body or undefined; `loggedIn`: a valid session. */
 export async function handleDataApi(req: HttpRequest, body: any, loggedIn: boolean): Promise<HttpResponse> {
@@ -84,8 +71,7 @@ export async function handleDataApi(req: HttpRequest, body: any, loggedIn: boole
     const get = req.method === "GET" || req.method === "HEAD"
     if (p === "/api/history") {
         if (!get) return problem(405, "GET only")
-        const now = ds.millis()
-        return { status: 200, type: "application/octet-stream", body: "", stream: async (w: BodyWriter) => await writeHistory(now, async (b: Buffer) => await w.write(b)) }
+        return { status: 200, type: "application/octet-stream", body: "", stream: async (w: BodyWriter) => await writeHistory(async (b: Buffer) => await w.write(b)) }
     }
     if (p.indexOf("/api/logs") === 0) {
         if (!get) return problem(405, "GET only")
@@ -95,9 +81,10 @@ export async function handleDataApi(req: HttpRequest, body: any, loggedIn: boole
     }
     if (p !== "/api/backup") return null
     if (!loggedIn) return problem(401, "log in first")
-    if (get) return backup(false)
-    if (req.method !== "POST") return problem(405, "GET or POST")
+    if (!get && req.method !== "POST") return problem(405, "GET or POST")
     // with the secrets (Wi-Fi, MQTT and FTP passwords) only after the admin password again
-    if (!body || typeof body.password !== "string" || passwordHash(body.password) !== setting("admin.pass")) return problem(403, "wrong admin password")
-    return backup(true)
+    if (!get && (!body || typeof body.password !== "string" || passwordHash(body.password) !== setting("admin.pass"))) return problem(403, "wrong admin password")
+    const settings: Record<string, any> = {}
+    for (const f of FIELDS) if (f.id !== "admin.pass" && (!get || !f.secret)) settings[f.id] = setting(f.id)
+    return json(200, { format: BACKUP_FORMAT, schema: SCHEMA_VERSION, firmware: FIRMWARE_VERSION, secrets: !get, settings })
 }

@@ -15,20 +15,17 @@ export const METRICS_PATH = "/metrics"
 
 export async function handleMetrics(req: HttpRequest): Promise<HttpResponse> {
     if (!setting("ports.metrics")) return problem(404, "metrics are turned off (setting ports.metrics)")
-    if (req.method !== "GET" && req.method !== "HEAD") return problem(405, "GET only")
     const v: any = bmsJson(bmsLink(), pollingPaused(), currentSnapshot(), ds.millis())
     const dev = deviceInfo()
-    v.id = dev.id
-    v.firmware = dev.firmware
     v.uptime_s = dev.uptime_s
     v.reset_counter = dev.reset_counter
-    v.paused = pollingPaused()
     if (v.balancing) {
         v.balancing_bits = []
         for (let i = 1; i <= v.cells_mv.length; i++) v.balancing_bits.push(v.balancing.indexOf(i) < 0 ? 0 : 1)
     }
-    v.sd = sdStatus().state
-    v.sd_rows = sdStatus().rows
+    const sd = sdStatus()
+    v.sd = sd.state
+    v.sd_rows = sd.rows
     v.ftp = ftpStatus().state
     v.mqtt = mqttStatus().state
     v.rssi = await wifiSignal()

@@ -3,7 +3,7 @@
 // dongle's own state. Values the dongle does not have (null) are left out, never written as 0.
 // One table and one loop (the firmware's code is near DeviceScript's 64 KiB limit; strings are
 // not). Pure: the text goes to `out` one metric family at a time.
-import { ALARM_NAMES } from "../bms/alarms"
+import { ALARM_BITS, alarmName } from "../bms/alarms"
 import { splitText } from "../platform/text"
 
 export const METRICS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -18,7 +18,7 @@ const METRICS =
     "uptime_s|uptime_seconds|gauge|1||Time since the firmware started.\n" +
     "reset_counter|quick_restarts|gauge|1||The reset counter of this boot: quick consecutive restarts (docs/boot.md).\n" +
     "link|bms_link|gauge|1|state|State of the BMS link (starting, ok, bms_data_error).\n" +
-    "paused|bms_polling_paused|gauge|1||1 while a PCMaster session has the BMS.\n" +
+    "polling|bms_polling|gauge|1|state|BMS polling: active, or paused_for_pcmaster while a PCMaster session has the BMS.\n" +
     "voltage_v|pack_voltage_volts|gauge|1||Pack voltage.\n" +
     "current_a|pack_current_amperes|gauge|1||Pack current, positive while charging.\n" +
     "power_w|pack_power_watts|gauge|1||Pack power, positive while charging.\n" +
@@ -46,23 +46,23 @@ const METRICS =
     "mqtt|mqtt_state|gauge|1|state|MQTT uplink (off, connecting, connected, failed).\n" +
     "rssi|wifi_signal_dbm|gauge|1||Wi-Fi signal of the station link."
 
-/** `v`: the values by key (see METRICS), plus `firmware` and `id` for smartbms_info. */
+/** `v`: the values by key (see METRICS). */
 export async function writeMetrics(v: any, out: (text: string) => Promise<void>) {
-    await out(`# HELP smartbms_info The dongle (always 1).\n# TYPE smartbms_info gauge\nsmartbms_info{firmware="${v.firmware}",device="${v.id}"} 1\n`)
     for (const line of splitText(METRICS, "\n")) {
         const f = splitText(line, "|")
         const x = v[f[0]]
         if (x === null || x === undefined) continue
         const name = "smartbms_" + f[1]
         await out(`# HELP ${name} ${f[5]}\n# TYPE ${name} ${f[2]}\n`)
-        const names = f[4] === "alarm" ? ALARM_NAMES : null
+        const names = f[4] === "alarm"
         const many = Array.isArray(x)
-        const n = names ? names.length : many ? x.length : 1
+        const n = names ? ALARM_BITS : many ? x.length : 1
         for (let i = 0; i < n; i++) {
             const item = many && !names ? x[i] : x
-            const value = names ? (x.indexOf(names[i]) < 0 ? 0 : 1) : typeof item === "string" ? 1 : Math.round((+item * 1000) / parseFloat(f[3])) / 1000
-            const label = !f[4] ? "" : `{${f[4]}="${names ? names[i] : typeof item === "string" ? item : i + 1}"}`
-            if (!names || names[i]) await out(`${name}${label} ${value}\n`) // one line at a time: the heap is small
+            const alarm = names ? alarmName(i) : ""
+            const value = names ? (x.indexOf(alarm) < 0 ? 0 : 1) : typeof item === "string" ? 1 : Math.round((+item * 1000) / parseFloat(f[3])) / 1000
+            const label = !f[4] ? "" : `{${f[4]}="${names ? alarm : typeof item === "string" ? item : i + 1}"}`
+            if (!names || alarm) await out(`${name}${label} ${value}\n`) // one line at a time: the heap is small
         }
     }
 }

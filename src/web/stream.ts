@@ -17,13 +17,18 @@ export function hex(n: number) {
 }
 
 /**
- * Writes a response: its head, then its body or its stream. Returns false when a streamed body broke
+ * Writes a response: its head, then its body (not copied into one buffer with the head: the heap is
+ * small) or its stream. Returns false when a streamed body broke
  * off: the connection must close then (the client sees a short body, never a wrong one).
  */
 export async function writeResponse(conn: TcpConnection, req: HttpRequest, res: HttpResponse) {
     const head = req.method === "HEAD"
-    await conn.write(responseBytes(res, req.keepAlive, head))
-    if (!res.stream || head) return true
+    await conn.write(responseBytes(res, req.keepAlive, true)) // the head alone: a page's 7 KB is not copied
+    if (head) return true
+    if (!res.stream) {
+        if (res.body.length) await conn.write(res.body)
+        return true
+    }
     let parts: Buffer[] = []
     let size = 0
     const flush = async () => {
@@ -38,7 +43,6 @@ export async function writeResponse(conn: TcpConnection, req: HttpRequest, res: 
     const w: BodyWriter = {
         write: async (data: Buffer | string) => {
             const b = typeof data === "string" ? Buffer.from(data) : data
-            if (!b.length) return
             parts.push(b)
             size += b.length
             if (size >= STREAM_PACKET_BYTES) await flush()
@@ -49,7 +53,7 @@ export async function writeResponse(conn: TcpConnection, req: HttpRequest, res: 
         await flush()
     } catch (e) {
         if (e instanceof SocketFailure) throw e
-        console.warn(`Web: ${req.path}: ${(e as Error).message}; the answer is cut short`)
+        console.warn(`Web: ${(e as Error).message}: answer cut short`)
         return false
     }
     await conn.write("0\r\n\r\n")

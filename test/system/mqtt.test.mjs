@@ -172,7 +172,7 @@ test("Home Assistant: every discovery payload parses, every state topic it names
     const commands = []
     d.bms.on("command", c => commands.push(c.dataId))
     await w.c.publishAsync(button.command_topic, button.payload_press)
-    await d.waitForLine("MQTT: command bms_reset: done", { since: d.bootMark, timeoutMs: 10000 })
+    await d.waitForLine("MQTT: command bms_reset RESET: done", { since: d.bootMark, timeoutMs: 10000 })
     assert.ok(commands.includes(0x00), "the BMS got 0x00 (reset)")
     await w.c.publishAsync(button.command_topic, "PRESS")
     await d.waitForLine(/^MQTT: ignoring smartbms\/[0-9a-f]+\/set\/bms_reset "PRESS"/, { since: d.bootMark, timeoutMs: 10000 })
