@@ -11,7 +11,7 @@ const REGISTERS = {
     alarms: [0x18b, "b"], faultCode: [0x18c, "u8"], age: [0x18d, "u32"], pollStats: [0x18e, "u32 u32 u32 u8"],
     batteryCode: [0x18f, "s"],
 }
-const COMMANDS = { setChargeMos: 0x80, setDischargeMos: 0x81, setSoc: 0x82, resetBms: 0x83 }
+const COMMANDS = { setChargeMos: 0x80, setDischargeMos: 0x81, setSoc: 0x82, resetBms: 0x83, setBalancer: 0x84 }
 
 export class BmsClient {
     constructor(bus) {
@@ -94,6 +94,10 @@ export class BmsClient {
     /** SOC in % (0.1 % steps); the firmware sends it with its clock. */
     setSoc(pct) {
         return this.command("setSoc", "u16", [Math.round(pct * 10)])
+    }
+
+    setBalancer(on) {
+        return this.command("setBalancer", "u8", [on ? 1 : 0])
     }
 
     resetBms() {

@@ -47,13 +47,14 @@ process.on("SIGTERM", quit)
 process.on("SIGUSR2", () => dongle.reset())
 
 if (process.stdin.isTTY) {
-    say("keys: r = reset button, b = BOOT button, s = BMS sleep/wake, q = quit")
+    say("keys: r = reset button, b = BOOT button, s = BMS sleep/wake, p = crash the firmware (a chip panic), q = quit")
     process.stdin.setRawMode(true)
     process.stdin.resume()
     process.stdin.on("data", key => {
         const k = key.toString()
         if (k === "r") dongle.reset()
         else if (k === "b") dongle.pressBoot()
+        else if (k === "p") dongle.crash()
         else if (k === "s") {
             if (dongle.bms.asleep) dongle.bms.wake()
             else dongle.bms.sleep?.()

@@ -16,6 +16,7 @@ import { AccessPointServer } from "./services/access-point.mjs"
 import { HostWifiServer } from "./services/wifi.mjs"
 import { StatusLedServer } from "./services/status-led.mjs"
 import { HostClockServer } from "./services/clock.mjs"
+import { Reason, REASON_NAMES, ResetReasonServer } from "./services/reset-reason.mjs"
 import { VirtualBms } from "./bms/virtual-bms.mjs"
 import { CaptureBms } from "./bms/capture.mjs"
 import { SerialPortBms } from "./bms/serial-port-bms.mjs"
@@ -30,6 +31,11 @@ const MAX_CONSOLE_LINES = 5000
  * on the ESP32 the write is on flash when writeSetting returns). A reset or stop sooner loses it.
  */
 export const FLASH_COMMIT_MS = 1500
+/**
+ * A crashed VM is started again after this, as the ESP32-C3 resets after a panic: it prints the
+ * panic, then restarts at once (ESP-IDF's default), and the boot takes about a second.
+ */
+export const PANIC_RESET_MS = 1000
 
 export class DongleError extends Error {}
 
@@ -134,34 +140,53 @@ export class Dongle extends EventEmitter {
         this.led = new StatusLedServer({ render: this.options.renderLed ?? (() => {}) })
         this.bootButton = new jd.ButtonServer("boot")
         this.clock = new HostClockServer({ at: this.options.clockAt, unset: this.options.clockUnset })
-        const services = [this.serial, this.sockets, this.sdCard, this.accessPoint, this.wifi, this.led, this.bootButton, this.clock]
+        this.resetReason = new ResetReasonServer()
+        const services = [this.serial, this.sockets, this.sdCard, this.accessPoint, this.wifi, this.led, this.bootButton, this.clock, this.resetReason]
         jd.addServiceProvider(this.bus, { name: "smartbms-host", serviceClasses: services.map(s => s.serviceClass), services: () => services })
         await this.bus.connect(true)
         this.hubPort = hubPort
         /** the firmware's Daly BMS service, read over the bus */
         this.bmsService = new BmsClient(this.bus)
-        this.startVm()
+        this.crashes = 0
+        this.startVm(Reason.PowerOn, "power applied")
     }
 
-    startVm() {
+    /** Starts the VM: the chip comes out of reset for `reason`. */
+    startVm(reason, detail) {
         this.boots++
         const boot = this.boots
-        this.vm = startVm({
+        this.resetReason.chipReset(reason, detail)
+        let lastWords = [] // the VM's last console lines: why it aborted
+        const vm = startVm({
             image: this.firmware,
             stateDir: this.stateDir,
             hubPort: this.hubPort,
             deviceId: this.deviceId,
-            onConsole: line => this.consoleLine(line),
+            onConsole: line => {
+                lastWords = [...lastWords.slice(-3), line]
+                // an exception in the program: the VM restarts the program by itself (a panic)
+                const panic = /^PANIC (\d+)/.exec(line)
+                if (panic) this.resetReason.programCrashed(`program panic ${panic[1]}`)
+                this.consoleLine(line)
+            },
             onReboot: () => {
                 if (this.stopped || boot !== this.boots) return
                 this.log("the firmware rebooted the chip")
-                setTimeout(() => this.reset({ pressed: false }), 50)
+                setTimeout(() => this.restartChip(Reason.Software, "ds.reboot()"), 50)
             },
             onExit: (code, signal) => {
-                if (!this.stopped && boot === this.boots && signal !== "SIGKILL")
-                    this.log(`the DeviceScript VM stopped (exit code ${code}); press reset (r) to restart it`)
+                if (this.stopped || boot !== this.boots || vm.killedOnPurpose) return
+                // the chip would have reset itself: so does the host, whatever killed the VM
+                this.crashes++
+                const why = `${signal ? "signal " + signal : "exit code " + code}${lastWords.length ? ": " + lastWords.join(" | ") : ""}`
+                this.log(`the DeviceScript VM crashed (${why}); restarting it in ${PANIC_RESET_MS} ms, as the chip resets after a panic`)
+                this.emit("crash", why)
+                setTimeout(() => {
+                    if (!this.stopped && boot === this.boots) this.restartChip(Reason.Panic, `VM crashed: ${signal ?? "exit code " + code}`)
+                }, PANIC_RESET_MS)
             },
         })
+        this.vm = vm
     }
 
     consoleLine(line) {
@@ -274,15 +299,37 @@ export class Dongle extends EventEmitter {
     }
 
     /** The reset (EN) button: the chip restarts, flash survives, the BMS and the card are untouched. */
-    async reset({ pressed = true } = {}) {
-        if (pressed) this.log("reset button pressed")
+    async reset() {
+        this.log("reset button pressed")
+        await this.restartChip(Reason.PowerOn, "reset button")
+    }
+
+    /**
+     * Makes the firmware crash the way the chip panics (key `p`, tests, demonstrations): the VM
+     * process aborts, and what follows is what any crash gets (restart after PANIC_RESET_MS, reason
+     * `panic`, journaled by the firmware).
+     */
+    crash() {
+        this.log("crashing the firmware (as a chip panic)")
+        this.vm?.child.kill("SIGUSR2") // vm-preload.cjs: the VM exits as on a failed assertion
+    }
+
+    /** The chip resets for `reason`: a new VM process, every host service back to its power-on state. */
+    async restartChip(reason, detail) {
         await this.vm?.kill()
         this.sockets.closeAll()
         this.accessPoint.resetForBoot()
         this.wifi.resetForBoot()
         this.led.resetForBoot()
-        this.emit("reset")
-        this.startVm()
+        this.emit("reset", REASON_NAMES[reason])
+        this.startVm(reason, detail)
+    }
+
+    /** Another BMS on the UART (a unit swapped for one of another generation): the old one is closed. */
+    swapBms(bms) {
+        this.bms?.close()
+        this.bms = bms
+        this.serial.setLink(bms)
     }
 
     /** The BOOT button (GPIO9), pressed for `ms`. */

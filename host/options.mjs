@@ -8,7 +8,12 @@ export const USAGE = `usage: smartbms-host [options]
   --sd DIR               folder used as the SD card (default ./sdcard)
   --no-sd                run without an SD card
   --bms-port PATH        a real BMS on a serial port (USB-TTL adapter), 9600 8N1
-  --bms-capture FILE     replay a capture file instead of the virtual BMS
+  --bms-capture FILE     replay a capture file instead of the virtual BMS: 0xA5 replies per data id,
+                         or a register image of a newer unit ("protocol d2" / "protocol 81 board N",
+                         then "@XXXX: WORD WORD ..."; see docs/host-runtime.md)
+  --bms-protocol P       virtual BMS: a5 (classic 0xA5 frames, default), d2 or 81 (the newer
+                         Modbus-style protocol of H/K/M/S and 100Balance units, D2 or 0x81+board)
+  --bms-board N          virtual BMS: board number of the 81 scheme, 1-16 (default 1)
   --bms-cells N          virtual BMS: cells, 1-48 (default 16)
   --bms-temps N          virtual BMS: temperature sensors, 1-16 (default 2)
   --bms-capacity AH      virtual BMS: rated capacity in Ah (default 100)
@@ -17,7 +22,8 @@ export const USAGE = `usage: smartbms-host [options]
   --port-map P=Q[,..]    serve the dongle's port P on port Q of this computer (Q=0: any free port)
   --listen ADDRESS       address the dongle's servers bind (default 127.0.0.1; 0.0.0.0 for the LAN)
   --help                 this text
-keys (in a terminal): r = reset button, b = BOOT button, s = BMS sleep/wake, q = quit
+keys (in a terminal): r = reset button, b = BOOT button, s = BMS sleep/wake, p = crash the firmware
+  as a chip panic would (it restarts by itself), q = quit
 signals: SIGUSR2 = reset button`
 
 const VALUE_OPTIONS = {
@@ -27,8 +33,9 @@ const VALUE_OPTIONS = {
 const NUMBER_OPTIONS = {
     "--bms-cells": ["cells", 1, 48, true], "--bms-temps": ["temperatureSensors", 1, 16, true],
     "--bms-capacity": ["capacityAh", 1, 10000, false], "--bms-soc": ["soc", 0, 100, false],
-    "--bms-current": ["current", -3000, 3000, false],
+    "--bms-current": ["current", -3000, 3000, false], "--bms-board": ["board", 1, 16, true],
 }
+const PROTOCOLS = ["a5", "d2", "81"]
 
 function parsePortMap(text, map) {
     for (const pair of text.split(",")) {
@@ -54,6 +61,11 @@ export function parseArgs(argv) {
         else if (flag === "--no-sd") o.noSd = true
         else if (flag === "--port-map") parsePortMap(value(), o.portMap)
         else if (VALUE_OPTIONS[flag]) o[VALUE_OPTIONS[flag]] = value()
+        else if (flag === "--bms-protocol") {
+            const p = value().toLowerCase()
+            if (!PROTOCOLS.includes(p)) throw new UsageError(`--bms-protocol: "${p}" is not a5, d2 or 81`)
+            o.bms.protocol = p
+        }
         else if (NUMBER_OPTIONS[flag]) {
             const [key, min, max, integer] = NUMBER_OPTIONS[flag]
             const text = value()
@@ -66,5 +78,6 @@ export function parseArgs(argv) {
     if (o.bmsPort && o.bmsCapture) throw new UsageError("--bms-port and --bms-capture exclude each other")
     if ((o.bmsPort || o.bmsCapture) && Object.keys(o.bms).length)
         throw new UsageError("--bms-cells/--bms-temps/... describe the virtual BMS; they do not go with --bms-port or --bms-capture")
+    if (o.bms.board !== undefined && o.bms.protocol !== "81") throw new UsageError("--bms-board is the board number of the 81 scheme: use it with --bms-protocol 81")
     return o
 }

@@ -19,3 +19,10 @@ setInterval(() => {
     }
     if (process.ppid !== hostPid) process.exit(0)
 }, 1000).unref()
+
+// The host's key `p` (Dongle.crash()): the VM dies the way it does on a failed assertion in its C
+// code (exit code 1 after a message), so the host's crash handling is the one a real crash gets.
+process.on("SIGUSR2", () => {
+    process.stderr.write("panic requested by the host (key p)\n")
+    process.exit(1)
+})

@@ -34,6 +34,7 @@ export function startVm({ image, stateDir, hubPort, deviceId, onConsole, onExit,
         // ds.reboot() ends the WASM program (emscripten's exit); on the ESP32 the chip resets
         if (/^program exited \(with status: \d+\)/.test(line)) {
             exiting = true
+            vm.killedOnPurpose = true // what follows is the reboot, not a crash
             onReboot?.()
             return
         }
@@ -42,16 +43,21 @@ export function startVm({ image, stateDir, hubPort, deviceId, onConsole, onExit,
         if (m) onConsole(m[1])
         else if (line.trim() && !NOISE.test(line)) onConsole(line)
     }
-    readline.createInterface({ input: child.stdout }).on("line", onLine)
-    readline.createInterface({ input: child.stderr }).on("line", onLine)
-    child.on("exit", (code, signal) => onExit?.(code, signal))
-    return {
+    const vm = {
         child,
+        /** true once the host stopped it (reset, stop) or the firmware rebooted: its exit is no crash */
+        killedOnPurpose: false,
         async kill() {
+            vm.killedOnPurpose = true
             if (child.exitCode !== null || child.signalCode !== null) return
             const exited = new Promise(resolve => child.once("exit", resolve))
             child.kill("SIGKILL") // a reset or power loss gives the program no chance to tidy up
             await exited
         },
     }
+    readline.createInterface({ input: child.stdout }).on("line", onLine)
+    readline.createInterface({ input: child.stderr }).on("line", onLine)
+    // "close", not "exit": every line the VM printed (its last words, "program exited") is read first
+    child.on("close", (code, signal) => onExit?.(code, signal))
+    return vm
 }

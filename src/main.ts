@@ -1,5 +1,5 @@
 // Wiring only: each capability lives in its own folder.
-import { beginBoot, finishBoot } from "./boot/start"
+import { beginBoot, bootWasCrash, finishBoot } from "./boot/start"
 import { startBmsLink } from "./bms/start"
 import { bmsChanged, bmsLink } from "./bms/store"
 import { LINK_ERROR } from "./bms/link-state"
@@ -12,8 +12,9 @@ import { sdErrorChanged, startSdLogging } from "./sdlog/logger"
 import { setDongleFlag, startJournal } from "./journal/store"
 import { FLAG_SD_CARD_ERROR } from "./journal/journal"
 import { startPeriodicReset } from "./maintenance/periodic-reset"
+import { startWatchdog, watchTask } from "./maintenance/watchdog"
 import { ftpFailureChanged, startFtpUpload } from "./ftp/uploader"
-import { FLAG_FTP_FAILURE, FLAG_MQTT_FAILURE } from "./journal/journal"
+import { FLAG_FTP_FAILURE, FLAG_MQTT_FAILURE, FLAG_RESTARTED_AFTER_CRASH } from "./journal/journal"
 import { mqttFailureChanged, startMqtt } from "./mqtt/uplink"
 import { startHistory } from "./history/history"
 
@@ -21,9 +22,17 @@ await beginBoot()
 const bms = await startBmsLink()
 bmsChanged.subscribe(() => setLedInputs({ bmsError: bmsLink() === LINK_ERROR }))
 await finishBoot()
+setDongleFlag(FLAG_RESTARTED_AFTER_CRASH, bootWasCrash()) // journaled at the first check, cleared at the next
 await startJournal() // before the web API serves it
-startTask("Web", async () => await startWeb(bms.poller))
-startTask("Modbus", async () => await startModbus(bms.poller))
+watchTask("BMS poller", () => bms.poller.aliveAt)
+startTask("Web", async () => {
+    const web = await startWeb(bms.poller)
+    watchTask("web server", () => web.aliveAt)
+})
+startTask("Modbus", async () => {
+    const modbus = await startModbus(bms.poller)
+    watchTask("Modbus server", () => modbus.aliveAt)
+})
 startTask("PCMaster bridge", async () => await startPcmasterBridge(bms.uart, bms.poller))
 sdErrorChanged.subscribe(failing => setDongleFlag(FLAG_SD_CARD_ERROR, failing))
 startSdLogging()
@@ -33,3 +42,4 @@ startFtpUpload()
 mqttFailureChanged.subscribe(failing => setDongleFlag(FLAG_MQTT_FAILURE, failing))
 startMqtt(bms.poller)
 await startPeriodicReset()
+startWatchdog()

@@ -15,6 +15,8 @@ const LABELS = {
     "preset.on": "Periodic reset", "preset.max": "Most resets a day", "preset.days": "Days (1 Mon, 2 Tue, 4 Wed, 8 Thu, 16 Fri, 32 Sat, 64 Sun; add up)",
     "preset.time": "Time of day (HH:MM)", "user.serial": "Battery serial number", "user.location": "Battery address (location)",
     "bms.addr": "BMS address (0 detect, 64 = 0x40, 128 = 0x80)", "bms.invert": "Invert current sign",
+    "bms.proto": "BMS found (protocol x 256 + address; 0 none yet)", "bms.force": "Force BMS protocol (0 detect, 1 0xA5, 2 D2, 3 0x81+board)",
+    "bms.board": "BMS board number (0x81 scheme)",
 }
 let session = {}
 
@@ -263,9 +265,15 @@ async function refreshLogs() {
 // ---- settings backup and restore (Setup)
 $("withsecrets").addEventListener("change", () => { $("backuppass").hidden = !$("withsecrets").checked })
 $("backupbtn").addEventListener("click", () => guarded("backupresult", async () => {
-    const r = $("withsecrets").checked ? await api("/api/backup", { password: $("backuppass").value }) : await api("/api/backup")
+    // with the passwords: POST /api/backup after the admin password again; without: the settings as shown here
+    const r = $("withsecrets").checked ? await api("/api/backup", { password: $("backuppass").value }) : await api("/api/settings")
     $("backuppass").value = ""
     if (r.status !== 200) { $("backupresult").textContent = r.data.error || `error ${r.status}`; return }
+    if (!$("withsecrets").checked) {
+        const settings = {}
+        for (const id of Object.keys(r.data)) if (typeof r.data[id] !== "boolean" || !JSON.parse($("fields").dataset.schema).find(f => f.id === id && f.secret)) settings[id] = r.data[id]
+        r.data = { format: "smartbms-settings", schema: 3, secrets: false, settings }
+    }
     const a = document.createElement("a")
     a.href = URL.createObjectURL(new Blob([JSON.stringify(r.data, null, 1)], { type: "application/json" }))
     a.download = "smartbms-settings.json"

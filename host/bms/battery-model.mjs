@@ -68,6 +68,18 @@ export class BatteryModel {
         this.digitalIO = 0
         this.life = 0
         this.faultCode = 0
+        // what the newer (Modbus-style) units report besides (register-image.mjs)
+        this.balancerOn = true
+        this.prechargeMos = false
+        this.heaterOn = false
+        this.fanOn = false
+        this.mosTempC = this.ambientC + 3
+        this.boardTempC = this.ambientC + 5
+        this.sleepS = 3600
+        this.softwareVersion = o.softwareVersion ?? "VBMS-SW-1.2.0"
+        this.hardwareVersion = o.hardwareVersion ?? "VBMS-HW-A1"
+        this.forcedFaultWords = [0, 0, 0, 0, 0, 0, 0] // p81 fault words 0x6D-0x73 set by hand (tests)
+        this.forcedBalancing = 0n // balancing bits set by hand (tests), OR-ed with computed ones
         this.forcedAlarms = Buffer.alloc(7) // alarm bits set by hand (tests), OR-ed with computed ones
         this.rtcOffsetMs = 0
         this.startMs = Date.now()
@@ -134,7 +146,7 @@ export class BatteryModel {
     balancingBits() {
         const cells = this.cellVoltagesMv()
         const min = Math.min(...cells)
-        let bits = 0n
+        let bits = this.forcedBalancing
         if (this.state === 1)
             cells.forEach((mv, i) => {
                 if (mv >= BALANCE_START_MV && mv - min >= BALANCE_DELTA_MV) bits |= 1n << BigInt(i)
@@ -163,6 +175,16 @@ export class BatteryModel {
         if (max - min >= t.diffMvL1) b[3] |= 0x01
         if (max - min >= t.diffMvL2) b[3] |= 0x02
         return b
+    }
+
+    /** Balancing current in A (newer units): 0.05 A while any cell balances. */
+    balanceCurrentA() {
+        return this.balancingBits() !== 0n ? 0.05 : 0
+    }
+
+    /** Stored energy in Wh (newer units). */
+    energyWh() {
+        return Math.round((this.remainingAh * this.packVoltageDv()) / 10)
     }
 
     /** The BMS clock as a Date. */

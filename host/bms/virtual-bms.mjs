@@ -5,8 +5,15 @@ import { EventEmitter } from "node:events"
 import { BatteryModel } from "./battery-model.mjs"
 import { RequestParser, replyFrame, FRAME_LENGTH } from "./daly-frame.mjs"
 import { Wire, BYTE_MS } from "./wire.mjs"
+import { ModbusRequestParser, readReply, schemeAddresses, withCrc, MAX_READ_REGISTERS } from "./modbus-frame.mjs"
+import { applyWrite, d2Image, p81Image, readImage } from "./register-image.mjs"
 
-export const FAULT_KINDS = ["bad_checksum", "truncated", "stale_frame", "garbage", "extra_frames"]
+export const FAULT_KINDS = ["bad_checksum", "truncated", "stale_frame", "garbage", "extra_frames", "leftover"]
+/**
+ * The fault kinds of the newer protocol: "stale_frame" is an older reply to another request; a
+ * replay of the same read ("leftover") has no frame number to tell it by and is an 0xA5 fault only.
+ */
+export const MODBUS_FAULT_KINDS = ["bad_checksum", "truncated", "stale_frame", "garbage", "extra_frames"]
 const DEFAULT_REPLY_LATENCY_MS = 12 // a real unit starts answering 10-20 ms after the request
 const u16 = (buf, off, v) => buf.writeUInt16BE(Math.max(0, Math.min(0xffff, Math.round(v))), off)
 
@@ -29,6 +36,10 @@ export class VirtualBms extends EventEmitter {
      * @param {number} [o.idleSleepS] fall asleep after this long without current (0: never)
      * @param {boolean} [o.invertCurrentSign] report current with the opposite sign (some firmwares)
      * @param {number} [o.seed] fault PRNG seed
+     * @param {string} [o.protocol] "a5" (default), "d2" or "81": the newer Modbus-style protocol
+     * @param {number} [o.board] board number of the "81" scheme (1..16, default 1)
+     * @param {number} [o.maxRegisters] largest read (function 03) a newer unit answers (default 125)
+     * @param {number[][]} [o.missing] register ranges [from, to] a newer unit does not answer
      */
     constructor(o = {}) {
         super()
@@ -43,15 +54,73 @@ export class VirtualBms extends EventEmitter {
         this.faultKinds = FAULT_KINDS
         this.onceFaults = []
         this.lastReply = null
+        /** the last healthy reply per data id (leftover faults) */
+        this.lastReplies = new Map()
+        /** data id → a frame of an earlier reply sent before every reply of that id (leftover()) */
+        this.leftovers = new Map()
         this.stats = { requests: 0, replies: 0, faults: 0, ignored: 0 }
         this.requestLog = []
+        this.protocol = o.protocol ?? "a5"
+        this.board = o.board ?? 1
+        if (!(Number.isInteger(this.board) && this.board >= 1 && this.board <= 16)) throw new Error(`board number ${this.board} is out of range 1..16`)
+        this.maxRegisters = o.maxRegisters ?? MAX_READ_REGISTERS
+        this.missing = o.missing ?? []
+        if (this.protocol !== "a5") {
+            this.scheme = schemeAddresses(this.protocol, this.board)
+            this.modbusParser = new ModbusRequestParser(this.scheme.request)
+            this.image() // a pack the register map cannot hold fails here
+        }
+        /** the last reply per request (leftover faults of the newer protocol) */
+        this.lastModbus = new Map()
         this.parser = new RequestParser()
         this.wire = new Wire()
         this.wire.on("data", chunk => this.emit("data", chunk))
     }
 
     describe() {
-        return `virtual Daly BMS, ${this.model.cellCount} cells, ${this.model.sensorCount} temperature sensors`
+        const proto = this.protocol === "a5" ? "0xA5 protocol" : this.protocol === "d2" ? "Modbus-style protocol, D2 scheme" : `Modbus-style protocol, 0x81 scheme, board ${this.board}`
+        return `virtual Daly BMS (${proto}), ${this.model.cellCount} cells, ${this.model.sensorCount} temperature sensors`
+    }
+
+    /** The registers of a newer unit now (Map register → value). */
+    image() {
+        const img = this.protocol === "d2" ? d2Image(this.model) : p81Image(this.model, this.board)
+        for (const [from, to] of this.missing) for (let r = from; r <= to; r++) img.delete(r)
+        return img
+    }
+
+    /** The reply of a newer unit to a request, or null (no answer). */
+    respondModbus({ fn, register, value }) {
+        if (fn === 3) {
+            if (value < 1 || value > this.maxRegisters) return null
+            const values = readImage(this.image(), register, value)
+            return values && readReply(this.scheme.reply, values)
+        }
+        if (this.missing.some(([from, to]) => register >= from && register <= to)) return null
+        if (!applyWrite(this.model, this.protocol, register, value, e => this.emit("command", e))) return null
+        return withCrc([this.scheme.reply, 6, register >> 8, register & 0xff, value >> 8, value & 0xff])
+    }
+
+    handleModbus(req, atMs) {
+        this.stats.requests++
+        this.requestLog.push({ ...req, address: this.scheme.request, at: Date.now() })
+        if (this.requestLog.length > 200) this.requestLog.shift()
+        this.model.step()
+        if (this.idleSleepS && this.model.idleSeconds() >= this.idleSleepS) this.sleep()
+        const reply = this.asleep ? null : this.respondModbus(req)
+        if (!reply) {
+            this.stats.ignored++
+            return
+        }
+        const key = `${req.fn}:${req.register}:${req.value}`
+        // a stale reply is the last one to ANOTHER request (see MODBUS_FAULT_KINDS)
+        if (this.lastKey && this.lastKey !== key) this.otherReply = this.lastModbus.get(this.lastKey)
+        this.lastReply = this.otherReply ?? null
+        const bytes = this.applyFaults(key, [reply], this.lastModbus.get(key))
+        this.lastKey = key
+        this.lastModbus.set(key, [reply])
+        this.stats.replies++
+        this.wire.send(bytes, atMs + this.replyLatencyMs)
     }
 
     /** Bytes from the dongle's UART TX. */
@@ -59,6 +128,10 @@ export class VirtualBms extends EventEmitter {
         const now = Date.now()
         // the request is complete on the BMS side once its last byte has crossed the wire
         const requestDoneMs = now + bytes.length * BYTE_MS
+        if (this.modbusParser) {
+            for (const req of this.modbusParser.push(bytes)) this.handleModbus(req, requestDoneMs)
+            return
+        }
         for (const req of this.parser.push(bytes)) this.handleRequest(req, requestDoneMs)
     }
 
@@ -77,8 +150,11 @@ export class VirtualBms extends EventEmitter {
             this.stats.ignored++
             return
         }
-        const bytes = this.applyFaults(req.dataId, frames)
+        let bytes = this.applyFaults(req.dataId, frames)
+        const leftover = this.leftovers.get(req.dataId)
+        if (leftover) bytes = Buffer.concat([leftover, bytes])
         this.lastReply = frames
+        this.lastReplies.set(req.dataId, frames)
         this.stats.replies++
         this.wire.send(bytes, atMs + this.replyLatencyMs)
     }
@@ -248,7 +324,7 @@ export class VirtualBms extends EventEmitter {
     }
 
     /** Decide the faults for this reply and return the bytes to send. */
-    applyFaults(dataId, frames) {
+    applyFaults(dataId, frames, previous = this.lastReplies.get(dataId)) {
         let kind = this.onceFaults.shift()
         if (!kind && this.faultRate > 0 && this.random() < this.faultRate)
             kind = this.faultKinds[Math.floor(this.random() * this.faultKinds.length)]
@@ -260,11 +336,12 @@ export class VirtualBms extends EventEmitter {
             case "bad_checksum": {
                 const out = frames.map(f => Buffer.from(f))
                 const f = out[pick(out.length)]
-                f[12] = (f[12] + 1 + pick(254)) & 0xff
+                f[f.length - 1] = (f[f.length - 1] + 1 + pick(254)) & 0xff // 0xA5 sum, or CRC high byte
                 return Buffer.concat(out)
             }
             case "truncated": {
                 const all = Buffer.concat(frames)
+                if (this.modbusParser) return all.subarray(0, 1 + pick(all.length - 1))
                 const frameIndex = pick(frames.length)
                 return all.subarray(0, frameIndex * FRAME_LENGTH + 1 + pick(FRAME_LENGTH - 1))
             }
@@ -274,28 +351,45 @@ export class VirtualBms extends EventEmitter {
             }
             case "garbage": {
                 const junk = Buffer.from(Array.from({ length: 1 + pick(12) }, () => pick(256)))
-                if (this.random() < 0.5) junk[0] = 0xa5 // a false start byte tests the resync
+                if (this.random() < 0.5) junk[0] = this.scheme?.reply ?? 0xa5 // a false start byte tests the resync
                 const at = pick(frames.length + 1)
                 return Buffer.concat([...frames.slice(0, at), junk, ...frames.slice(at)])
             }
+            case "leftover": {
+                // a frame of this id's previous reply, before the new reply (jblance/mpp-solar#516)
+                const prev = previous ?? frames
+                return Buffer.concat([prev[pick(prev.length)], ...frames])
+            }
             case "extra_frames":
-                if (dataId === 0x95) return Buffer.concat(this.cellFrames(16))
+                if (dataId === 0x95 && !this.modbusParser) return Buffer.concat(this.cellFrames(16))
                 return Buffer.concat([...frames, frames[frames.length - 1]])
         }
         return Buffer.concat(frames)
     }
 
     /** Faults at random: `rate` is the share of replies hit (0..1), `kinds` a subset of FAULT_KINDS. */
-    setFaults({ rate = 0, kinds = FAULT_KINDS } = {}) {
-        for (const k of kinds) if (!FAULT_KINDS.includes(k)) throw new Error(`unknown fault kind: ${k}`)
+    setFaults({ rate = 0, kinds = this.modbusParser ? MODBUS_FAULT_KINDS : FAULT_KINDS } = {}) {
+        const known = this.modbusParser ? MODBUS_FAULT_KINDS : FAULT_KINDS
+        for (const k of kinds) if (!known.includes(k)) throw new Error(`unknown fault kind: ${k}`)
         this.faultRate = rate
         this.faultKinds = kinds
     }
 
     /** The next reply gets this fault. */
     injectOnce(kind) {
-        if (!FAULT_KINDS.includes(kind)) throw new Error(`unknown fault kind: ${kind}`)
+        if (!(this.modbusParser ? MODBUS_FAULT_KINDS : FAULT_KINDS).includes(kind)) throw new Error(`unknown fault kind: ${kind}`)
         this.onceFaults.push(kind)
+    }
+
+    /**
+     * From now on every reply to `dataId` is preceded by frame `frameNumber` (1-based) of its last
+     * reply so far: a checksum-valid leftover of an old reply. `null` stops it.
+     */
+    leftover(dataId, frameNumber) {
+        if (frameNumber === null) return this.leftovers.delete(dataId)
+        const prev = this.lastReplies.get(dataId) ?? this.respond({ dataId, data: Buffer.alloc(8) })
+        if (!prev[frameNumber - 1]) throw new Error(`data id 0x${dataId.toString(16)} has no frame ${frameNumber}`)
+        this.leftovers.set(dataId, Buffer.from(prev[frameNumber - 1]))
     }
 
     sleep() {

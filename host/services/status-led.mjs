@@ -1,9 +1,43 @@
 // The status LED (a Jacdac light bulb): its state is rendered on the host's console (stderr) and kept
-// for tests. Fast blinking is summarised instead of printing every toggle.
+// for tests. The pattern is recognised from the toggles and printed once per change of pattern,
+// never per blink.
 import { jd } from "./jacdac.mjs"
 
-const SUMMARY_MS = 1000
-const WINDOW_MS = 2000
+const SUMMARY_MS = 500
+/** Long enough to hold two cycles of the slowest pattern (3 s). */
+const WINDOW_MS = 7000
+/** A pattern is shown once it has been seen the same for this long: no half-changed patterns. */
+const STABLE_MS = 1500
+
+const round = (x, step) => Math.round(x / step) * step
+
+/**
+ * What a person sees, from the LED's transitions ({at, on}, oldest first) up to `now`: "LED off",
+ * "LED on", "LED blinking 2 Hz" (even blinking), or "LED 2 short blinks every 3 s". Pure.
+ */
+export function describeLed(transitions, on, now) {
+    const recent = transitions.filter(t => t.at >= now - WINDOW_MS)
+    const rises = recent.filter(t => t.on).map(t => t.at)
+    if (!recent.some(t => t.at >= now - 3500) || rises.length < 2) return on ? "LED on" : "LED off"
+    const gaps = rises.slice(1).map((t, i) => t - rises[i])
+    const longest = Math.max(...gaps)
+    const shortest = Math.min(...gaps)
+    if (longest < shortest * 1.5) {
+        const onTimes = []
+        for (let i = 0; i + 1 < recent.length; i++) if (recent[i].on && !recent[i + 1].on) onTimes.push(recent[i + 1].at - recent[i].at)
+        const period = gaps.reduce((a, b) => a + b, 0) / gaps.length
+        const onShare = onTimes.length ? onTimes.reduce((a, b) => a + b, 0) / onTimes.length / period : 0.5
+        if (onShare < 0.25) return `LED 1 short blink every ${round(period / 1000, 0.5)} s`
+        const hz = 1000 / period
+        return `LED blinking ${hz >= 1.5 ? Math.round(hz) : round(hz, 0.1).toFixed(1)} Hz`
+    }
+    // groups of blinks: the starts of the groups are the rises after a long gap
+    const starts = []
+    gaps.forEach((g, i) => g >= longest / 2 && starts.push(i + 1))
+    if (starts.length < 2) return on ? "LED on" : "LED off" // not one whole group seen yet
+    const [a, b] = starts.slice(-2)
+    return `LED ${b - a} short blinks every ${round((rises[b] - rises[a]) / 1000, 0.5)} s`
+}
 
 export class StatusLedServer extends jd.JDServiceServer {
     constructor({ render = () => {} } = {}) {
@@ -14,23 +48,29 @@ export class StatusLedServer extends jd.JDServiceServer {
         this.on_ = false
         this.transitions = [] // {at, on}, the last few hundred
         this.shown = ""
+        this.seen = "" // the description now, shown once stable
+        this.seenSince = 0
         this.intensity.on(jd.CHANGE, () => this.update(this.intensity.values()[0] > 0))
         this.timer = setInterval(() => this.show(), SUMMARY_MS)
         this.timer.unref()
     }
 
-    /** What a person sees: "LED off", "LED on", or "LED blinking N Hz" over the last 2 s. */
+    /** What a person sees now (see describeLed). */
     describe() {
-        const toggles = this.transitions.filter(t => t.at >= Date.now() - WINDOW_MS).length
-        if (toggles <= 1) return this.on_ ? "LED on" : "LED off"
-        const hz = toggles / 2 / (WINDOW_MS / 1000)
-        return `LED blinking ${hz >= 2 ? Math.round(hz) : hz.toFixed(1)} Hz`
+        return describeLed(this.transitions, this.on_, Date.now())
     }
 
     show() {
         const d = this.describe()
-        if (d !== this.shown) this.render(d)
-        this.shown = d
+        const now = Date.now()
+        if (d !== this.seen) {
+            this.seen = d
+            this.seenSince = now
+        }
+        if (d !== this.shown && now - this.seenSince >= STABLE_MS) {
+            this.shown = d
+            this.render(d)
+        }
     }
 
     dispose() {

@@ -6,7 +6,7 @@ import { jd, ReportQueue } from "./jacdac.mjs"
 export const STREAM_SOCKETS_CLASS = 0x1b6e3c57
 export const MAX_SOCKETS = 24
 export const MAX_DATA = 233
-export const RECEIVE_WINDOW = 4
+export const RECEIVE_WINDOW = 2
 export const RETRANSMIT_MS = 1000
 export const MAX_DATAGRAM = 1472
 const DATAGRAM_FRAGMENT = 228
@@ -250,10 +250,11 @@ export class StreamSocketsServer extends jd.JDServiceServer {
 
     onUdpBind(data) {
         const [port, id] = jd.jdunpack(data, "u16 u8")
+        const maxDatagram = data.length >= 6 ? jd.jdunpack(data.subarray(4), "u16")[0] || MAX_DATAGRAM : MAX_DATAGRAM
         if (!this.claim(id)) return
         const hostPort = port ? this.mapPort(port) : 0
         const udp = dgram.createSocket("udp4")
-        const entry = { kind: "udp", udp, port }
+        const entry = { kind: "udp", udp, port, maxDatagram: Math.min(maxDatagram, MAX_DATAGRAM), dropped: 0 }
         this.sockets.set(id, entry)
         udp.on("error", e => {
             if (this.sockets.get(id) !== entry) return
@@ -262,8 +263,12 @@ export class StreamSocketsServer extends jd.JDServiceServer {
             this.closed(id, errorCode(e), e.message)
         })
         udp.on("message", (msg, rinfo) => {
+            if (msg.length > entry.maxDatagram) {
+                entry.dropped++ // larger than the program takes: it never crosses the bus
+                return
+            }
             const addr = ipv4Bytes(rinfo.address)
-            const total = Math.min(msg.length, MAX_DATAGRAM)
+            const total = msg.length
             for (let off = 0; off === 0 || off < total; off += DATAGRAM_FRAGMENT) {
                 const part = msg.subarray(off, Math.min(total, off + DATAGRAM_FRAGMENT))
                 const more = off + DATAGRAM_FRAGMENT < total ? 1 : 0
@@ -331,6 +336,21 @@ export class StreamSocketsServer extends jd.JDServiceServer {
                 }
             }
         }
+    }
+
+    /**
+     * Fault injection for tests: the listening socket of a program port fails (as lwIP can report an
+     * error on it), with a `closed` report to the program.
+     */
+    failListener(programPort) {
+        for (const [id, entry] of this.sockets)
+            if (entry.kind === "listener" && entry.port === programPort) {
+                this.destroy(id, entry)
+                this.boundPorts.delete(programPort)
+                this.closed(id, SocketError.IoError, "listening socket failed (injected)")
+                return true
+            }
+        return false
     }
 
     /** Everything closed, no reports: the chip was reset. */

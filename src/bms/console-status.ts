@@ -3,7 +3,7 @@
 import * as ds from "@devicescript/core"
 import { fixed } from "../console/format"
 import { LINK_ERROR, LINK_OK } from "./link-state"
-import { bmsAddress, bmsLink, currentSnapshot, lastSnapshot, linkChanged } from "./store"
+import { bmsLink, currentSnapshot, lastSnapshot, linkChanged } from "./store"
 
 export const STATUS_PERIOD_MS = 10000
 
@@ -20,8 +20,8 @@ export function startConsoleStatus() {
     linkChanged.subscribe(state => {
         if (state === LINK_OK) {
             const s = currentSnapshot()
-            const addr = "0x" + Buffer.from([bmsAddress()]).toString("hex")
-            console.log(`BMS link: ok (address ${addr}, ${s.cellsMv.length} cells, ${s.tempsC.length} temperature sensors)`)
+            const addr = "0x" + Buffer.from([s.address]).toString("hex")
+            console.log(`BMS link: ok (protocol ${s.protocol}, address ${addr}, ${s.cellsMv.length} cells, ${s.tempsC.length} temperature sensors)`)
         } else if (state === LINK_ERROR) console.log(`BMS link: bms_data_error (the BMS does not answer: asleep, unplugged or miswired)`)
     })
     setInterval(() => console.log(statusLine()), STATUS_PERIOD_MS)

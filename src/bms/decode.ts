@@ -34,30 +34,38 @@ export interface BmsReadings {
     balancing?: Buffer
     alarms?: Buffer
     faultCode?: number
+    // what only the newer (Modbus-style) units report; undefined: not present
+    balancerActive?: boolean
+    balanceCurrentA?: number
+    mosTempC?: number
+    boardTempC?: number
+    prechargeMos?: boolean
+    heaterMos?: boolean
+    fanMos?: boolean
+    /** unsigned, as the unit reports it */
+    powerW?: number
+    energyWh?: number
+    /** the p81 faults by name (0x6D-0x73); the others name `alarms` */
+    alarmNames?: string[]
 }
 
-/** Slow-changing data, read once and refreshed rarely. */
+/**
+ * Slow-changing data, read once and refreshed rarely: what a consumer shows (rated capacity, battery
+ * code, versions, balancer switch). The thresholds, production date and BMS clock of 0x53, 0x59,
+ * 0x5A and 0x61 were read once but shown nowhere, and are no longer read (bytecode room).
+ */
 export interface BmsInfo {
     ratedMah?: number
-    nominalCellMv?: number
-    productionDate?: string
     batteryCode?: string
-    batteryCodeParts?: string[]
-    cellHighL1Mv?: number
-    cellHighL2Mv?: number
-    cellLowL1Mv?: number
-    cellLowL2Mv?: number
-    packHighL1Dv?: number
-    packHighL2Dv?: number
-    packLowL1Dv?: number
-    packLowL2Dv?: number
-    clock?: string
-    clockSocPermille?: number
+    batteryCodeText?: string
+    firmwareVersion?: string
+    hardwareVersion?: string
+    /** the balancer switch of a newer unit (register 0xCF) */
+    balancerOn?: boolean
 }
 
 const u16 = (f: Buffer, i: number) => (f[4 + i] << 8) | f[5 + i]
 const u32 = (f: Buffer, i: number) => ((f[4 + i] << 24) | (f[5 + i] << 16) | (f[6 + i] << 8) | f[7 + i]) >>> 0
-const two = (n: number) => (n < 10 ? "0" + n : "" + n)
 
 /** Expected frame count of a reply, given what is known of the pack. */
 export function framesFor(dataId: number, cellCount: number, sensorCount: number) {
@@ -67,66 +75,50 @@ export function framesFor(dataId: number, cellCount: number, sensorCount: number
     return 1
 }
 
-/** Decodes one reply frame of the fast cycle into `r`; false when the frame is absurd. */
+/**
+ * The fields of the one-frame replies 0x90..0x94: [field, byte offset in the data, size, add,
+ * multiply, type] (see decodeFields). Tables in strings cost no bytecode; parsed per frame, they
+ * hold no heap for good.
+ */
+const A5_FIELDS = [
+    `[["voltageDv",0,2,0,1,0],["rawCurrent",4,2,0,1,0],["socPermille",6,2,0,1,0]]`,
+    `[["maxCellMv",0,2,0,1,0],["maxCell",2,1,0,1,0],["minCellMv",3,2,0,1,0],["minCell",5,1,0,1,0]]`,
+    `[["maxTempC",0,1,-40,1,0],["minTempC",2,1,-40,1,0]]`,
+    `[["state",0,1,0,1,0],["chargeMos",1,1,0,1,1],["dischargeMos",2,1,0,1,1],["life",3,1,0,1,0],["remainingMah",4,4,0,1,0]]`,
+    `[["cellCount",0,1,0,1,0],["sensorCount",1,1,0,1,0],["charger",2,1,0,1,1],["load",3,1,0,1,1],["digitalIO",4,1,0,1,0],["cycles",5,2,0,1,0]]`,
+]
+
+/**
+ * Big-endian fields of `b` from byte `base` on into `r`: [field, offset, size, add, multiply,
+ * type]; value (raw + add) x multiply; type 1: raw not 0, 3: null when raw is 0, 0xFF
+ * or 0xFFFF (absent). Fields beyond `b` are left alone. Shared by the 0xA5 frames and the registers.
+ */
+export function decodeFields(b: Buffer, base: number, table: any[], r: BmsReadings) {
+    const rr = r as any
+    for (const f of table) {
+        const at = base + f[1]
+        if (at + f[2] > b.length) continue
+        let raw = 0
+        for (let i = 0; i < f[2]; i++) raw = raw * 256 + b[at + i]
+        const t = f[5]
+        rr[f[0]] = t === 1 ? raw !== 0 : t === 3 && (!raw || raw === 0xff || raw === 0xffff) ? null : (raw + f[3]) * f[4]
+    }
+}
+
+/**
+ * Decodes one reply frame of the fast cycle into `r`; false when the frame is absurd (raw current
+ * 0, i.e. −3000 A; SOC over 100 %; cell numbers 0; state over 2; counts out of range; frame numbers
+ * out of range): the caller then asks again, and a cycle with an absurd frame publishes nothing.
+ */
 export function decodeReading(f: Buffer, r: BmsReadings): boolean {
-    switch (f[2]) {
-        case 0x90: {
-            const raw = u16(f, 4)
-            const soc = u16(f, 6)
-            if (raw === 0 || soc > 1000) return false // raw 0 would be -3000 A
-            r.voltageDv = u16(f, 0)
-            r.rawCurrent = raw
-            r.socPermille = soc
-            return true
-        }
-        case 0x91:
-            if (f[6] < 1 || f[9] < 1) return false
-            r.maxCellMv = u16(f, 0)
-            r.maxCell = f[6]
-            r.minCellMv = u16(f, 3)
-            r.minCell = f[9]
-            return true
-        case 0x92:
-            r.maxTempC = f[4] - 40
-            r.minTempC = f[6] - 40
-            return true
-        case 0x93:
-            if (f[4] > 2) return false
-            r.state = f[4]
-            r.chargeMos = f[5] !== 0
-            r.dischargeMos = f[6] !== 0
-            r.life = f[7]
-            r.remainingMah = u32(f, 4)
-            return true
-        case 0x94:
-            if (f[4] < 1 || f[4] > MAX_CELLS || f[5] > MAX_SENSORS) return false
-            r.cellCount = f[4]
-            r.sensorCount = f[5]
-            r.charger = f[6] !== 0
-            r.load = f[7] !== 0
-            r.digitalIO = f[8]
-            r.cycles = u16(f, 5) // B7 is a leftover of earlier replies
-            return true
-        case 0x95: {
-            const n = f[4]
-            if (!r.cellCount || n < 1 || n > 16) return false
-            if (!r.cellsMv) r.cellsMv = []
-            for (let i = 0; i < CELLS_PER_FRAME; i++) {
-                const cell = (n - 1) * CELLS_PER_FRAME + i
-                if (cell < r.cellCount) r.cellsMv[cell] = u16(f, 1 + 2 * i) // cells beyond the count dropped
-            }
-            return true
-        }
-        case 0x96: {
-            const n = f[4]
-            if (r.sensorCount === undefined || n < 1 || n > 3) return false
-            if (!r.tempsC) r.tempsC = []
-            for (let i = 0; i < TEMPS_PER_FRAME; i++) {
-                const sensor = (n - 1) * TEMPS_PER_FRAME + i
-                if (sensor < r.sensorCount) r.tempsC[sensor] = f[5 + i] - 40
-            }
-            return true
-        }
+    const id = f[2]
+    if (id >= 0x90 && id <= 0x94) decodeFields(f, 4, JSON.parse(A5_FIELDS[id - 0x90]), r)
+    switch (id) {
+        case 0x90: return r.rawCurrent !== 0 && r.socPermille <= 1000
+        case 0x91: return r.maxCell >= 1 && r.minCell >= 1
+        case 0x92: return true
+        case 0x93: return r.state <= 2
+        case 0x94: return r.cellCount >= 1 && r.cellCount <= MAX_CELLS && r.sensorCount <= MAX_SENSORS
         case 0x97:
             r.balancing = f.slice(4, 10)
             return true
@@ -135,7 +127,17 @@ export function decodeReading(f: Buffer, r: BmsReadings): boolean {
             r.faultCode = f[11]
             return true
     }
-    return false
+    // 0x95 cells (three per frame), 0x96 temperatures (seven): by frame number, beyond the count dropped
+    const cells = id === 0x95
+    const n = f[4]
+    const count = cells ? r.cellCount : r.sensorCount
+    if (count === undefined || !(cells ? count : 1) || n < 1 || n > (cells ? 16 : 3) || !(cells || id === 0x96)) return false
+    const per = cells ? CELLS_PER_FRAME : TEMPS_PER_FRAME
+    const list = (cells ? r.cellsMv : r.tempsC) || []
+    if (cells) r.cellsMv = list
+    else r.tempsC = list
+    for (let i = 0; i < per; i++) if ((n - 1) * per + i < count) list[(n - 1) * per + i] = cells ? u16(f, 1 + 2 * i) : f[5 + i] - 40
+    return true
 }
 
 /** Decodes one reply frame of the slow data into `info`; false when it is absurd. */
@@ -143,43 +145,12 @@ export function decodeInfo(f: Buffer, info: BmsInfo): boolean {
     switch (f[2]) {
         case 0x50:
             info.ratedMah = u32(f, 0)
-            info.nominalCellMv = u16(f, 6)
             return info.ratedMah > 0
-        case 0x53:
-            if (f[7] < 1 || f[7] > 12 || f[8] < 1 || f[8] > 31) return false
-            info.productionDate = `20${two(f[6])}-${two(f[7])}-${two(f[8])}`
-            return true
-        case 0x57: {
-            const n = f[4]
-            if (n < 1 || n > BATTERY_CODE_FRAMES) return false
-            if (!info.batteryCodeParts) info.batteryCodeParts = []
-            let part = ""
-            for (let i = 0; i < 7; i++) {
-                const c = f[5 + i]
-                part += c >= 32 && c < 127 ? String.fromCharCode(c) : " "
-            }
-            info.batteryCodeParts[n - 1] = part
-            let whole = ""
-            for (let i = 0; i < BATTERY_CODE_FRAMES; i++) whole += info.batteryCodeParts[i] || ""
-            info.batteryCode = whole.trim()
-            return true
-        }
-        case 0x59:
-            info.cellHighL1Mv = u16(f, 0)
-            info.cellHighL2Mv = u16(f, 2)
-            info.cellLowL1Mv = u16(f, 4)
-            info.cellLowL2Mv = u16(f, 6)
-            return true
-        case 0x5a:
-            info.packHighL1Dv = u16(f, 0)
-            info.packHighL2Dv = u16(f, 2)
-            info.packLowL1Dv = u16(f, 4)
-            info.packLowL2Dv = u16(f, 6)
-            return true
-        case 0x61:
-            if (f[5] < 1 || f[5] > 12 || f[6] < 1 || f[6] > 31 || f[7] > 23 || f[8] > 59 || f[9] > 59) return false
-            info.clock = `20${two(f[4])}-${two(f[5])}-${two(f[6])}T${two(f[7])}:${two(f[8])}:${two(f[9])}`
-            info.clockSocPermille = u16(f, 6)
+        case 0x57:
+            // five frames of 7 ASCII characters, taken in order 1..5 (FrameSequence)
+            if (f[4] === 1) info.batteryCodeText = ""
+            for (let i = 5; i < 12; i++) info.batteryCodeText += f[i] >= 32 && f[i] < 127 ? String.fromCharCode(f[i]) : " "
+            info.batteryCode = info.batteryCodeText.trim()
             return true
     }
     return false

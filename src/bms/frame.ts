@@ -84,3 +84,26 @@ export function decodePackBasics(f: Buffer): PackBasics {
         socPct: soc / 10,
     }
 }
+
+/**
+ * The order of the frames of one multi-frame reply (0x95, 0x96, 0x57): frame n is taken only after
+ * frames 1..n-1 of the same reply. A frame 1 starts the reply again (what came before it was a
+ * leftover of an older reply); a repeat of an earlier frame makes the reply ambiguous, so it starts
+ * again too; a jump is discarded. Only `count` frames taken in order complete the reply. Pure.
+ */
+export class FrameSequence {
+    next = 1
+    constructor(public count: number) {}
+
+    /** Whether frame number `n` is the next one in order; if so, it is taken. */
+    offer(n: number) {
+        if (n === 1 || n < this.next) this.next = 1
+        if (n !== this.next) return false
+        this.next++
+        return true
+    }
+
+    complete() {
+        return this.next > this.count
+    }
+}

@@ -2,11 +2,20 @@
 import * as ds from "@devicescript/core"
 import { Server, startServer } from "@devicescript/server"
 import { wallClock } from "../platform/clock"
-import { LINK_ERROR, LINK_OK } from "./link-state"
+import { LINK_ERROR, LINK_OK, LINK_STARTING } from "./link-state"
 import { BmsPoller } from "./poller"
-import { bmsAddress, bmsInfo, bmsLink, lastSnapshot, linkChanged } from "./store"
+import { STATE_NAMES } from "./snapshot"
+import { bmsInfo, bmsLink, lastSnapshot, linkChanged } from "./store"
 
 const UNKNOWN_AGE = 0xffffffff
+const LINK_NAMES = [LINK_STARTING, LINK_OK, LINK_ERROR]
+
+/** A field of the last snapshot (`fallback` without one or while null), times `scale`, rounded when scaled. */
+function field(name: string, scale: number, fallback: any): any {
+    const s = lastSnapshot() as any
+    const v = s ? s[name] : null
+    return v === null ? fallback : scale ? Math.round(v * scale) : v
+}
 
 class DalyBmsServer extends Server implements ds.DalyBmsServerSpec {
     constructor(private poller: BmsPoller) {
@@ -14,57 +23,45 @@ class DalyBmsServer extends Server implements ds.DalyBmsServerSpec {
     }
 
     link() {
-        const l = bmsLink()
-        return l === LINK_OK ? ds.DalyBmsLink.Ok : l === LINK_ERROR ? ds.DalyBmsLink.BmsDataError : ds.DalyBmsLink.Starting
+        return LINK_NAMES.indexOf(bmsLink()) // ds.DalyBmsLink: Starting, Ok, BmsDataError
     }
     packVoltage() {
-        const s = lastSnapshot()
-        return s ? Math.round(s.voltageV * 1000) : 0
+        return field("voltageV", 1000, 0)
     }
     current() {
-        const s = lastSnapshot()
-        return s ? Math.round(s.currentA * 1000) : 0
+        return field("currentA", 1000, 0)
     }
     soc() {
-        const s = lastSnapshot()
-        return s ? Math.round(s.socPct * 10) : 0
+        return field("socPct", 10, 0)
     }
     remainingCapacity() {
-        const s = lastSnapshot()
-        return s ? Math.round(s.remainingAh * 1000) : 0
+        return field("remainingAh", 1000, 0)
     }
     ratedCapacity() {
-        return bmsInfo().ratedMah || 0
+        return field("ratedAh", 1000, 0) // mAh; 0 while unknown
     }
     cycles() {
-        const s = lastSnapshot()
-        return s ? s.cycles : 0
+        return field("cycles", 0, 0)
     }
     cellVoltages() {
-        const s = lastSnapshot()
-        return s ? s.cellsMv : []
+        return field("cellsMv", 0, [])
     }
     temperatures() {
-        const s = lastSnapshot()
-        return s ? s.tempsC : []
+        return field("tempsC", 0, [])
     }
     switches(): [number, number, number, number, number, number] {
         const s = lastSnapshot()
         if (!s) return [0, 0, 0, 0, 0, 0]
-        const state = s.state === "charging" ? 1 : s.state === "discharging" ? 2 : 0
-        return [s.chargeMos ? 1 : 0, s.dischargeMos ? 1 : 0, s.charger ? 1 : 0, s.load ? 1 : 0, state, s.digitalInputs | (s.digitalOutputs << 4)]
+        return [s.chargeMos ? 1 : 0, s.dischargeMos ? 1 : 0, s.charger ? 1 : 0, s.load ? 1 : 0, STATE_NAMES.indexOf(s.state), s.digitalIO || 0]
     }
     balancing() {
-        const s = lastSnapshot()
-        return s ? s.balancingBits : Buffer.alloc(0)
+        return field("balancingBits", 0, Buffer.alloc(0))
     }
     alarms() {
-        const s = lastSnapshot()
-        return s ? s.alarmBits : Buffer.alloc(0)
+        return field("alarmBits", 0, Buffer.alloc(0))
     }
     faultCode() {
-        const s = lastSnapshot()
-        return s ? s.faultCode : 0
+        return field("faultCode", 0, 0)
     }
     age() {
         const s = lastSnapshot()
@@ -72,7 +69,7 @@ class DalyBmsServer extends Server implements ds.DalyBmsServerSpec {
     }
     pollStats(): [number, number, number, number] {
         const p = this.poller
-        return [p.completedCycles, p.failedRequests, p.lastCycleMs, bmsAddress()]
+        return [p.completedCycles, p.failedRequests, p.lastCycleMs, p.address]
     }
     batteryCode() {
         return bmsInfo().batteryCode || ""
@@ -84,9 +81,11 @@ class DalyBmsServer extends Server implements ds.DalyBmsServerSpec {
         return await this.poller.setDischargeMos(on)
     }
     async setSoc(soc: number) {
-        const clock = await wallClock()
-        if (!clock) return false // the BMS takes SOC and clock together: no bogus date
-        return await this.poller.setSoc(soc / 10, clock)
+        // a 0xA5 BMS takes SOC and clock together: the poller refuses it without a clock (no bogus date)
+        return await this.poller.setSoc(soc / 10, await wallClock())
+    }
+    async setBalancer(on: boolean) {
+        return await this.poller.setBalancer(on)
     }
     async resetBms() {
         return await this.poller.resetBms()

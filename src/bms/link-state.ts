@@ -13,19 +13,15 @@ export class LinkState {
     /** A cycle completed; returns true when the state changed. */
     succeeded() {
         this.failedCycles = 0
-        return this.set(LINK_OK)
+        const changed = this.state !== LINK_OK
+        this.state = LINK_OK
+        return changed
     }
 
     /** A cycle failed; returns true when the state changed. */
     failed() {
-        this.failedCycles++
-        if (this.failedCycles >= FAILED_CYCLES_FOR_ERROR) return this.set(LINK_ERROR)
-        return false
-    }
-
-    private set(s: string) {
-        if (this.state === s) return false
-        this.state = s
+        if (++this.failedCycles < FAILED_CYCLES_FOR_ERROR || this.state === LINK_ERROR) return false
+        this.state = LINK_ERROR
         return true
     }
 }

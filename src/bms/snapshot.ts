@@ -2,6 +2,8 @@
 // function from the cycle's readings; the only source of truth is store.ts.
 import { alarmNames } from "./alarms"
 import { BmsInfo, BmsReadings } from "./decode"
+import { PROTO_A5, PROTOCOL_NAMES } from "./registers"
+import { splitText } from "../platform/text"
 
 /** Below this current the 0x93 state (idle/charging/discharging) is not used to check the sign. */
 export const SIGN_CHECK_MIN_A = 0.5
@@ -27,20 +29,36 @@ export interface BmsSnapshot {
     state: string
     charger: boolean
     load: boolean
-    digitalInputs: number
-    digitalOutputs: number
+    /** bits 0-3 DI1..DI4, bits 4-7 DO1..DO4 (0xA5 0x94); null where not reported */
+    digitalIO: number
     /** cell numbers (from 1) being balanced */
     balancing: number[]
     balancingBits: Buffer
     alarms: string[]
     alarmBits: Buffer
     faultCode: number
-    /** the sign of the raw current disagreed with the 0x93 state and was corrected */
-    signCorrected: boolean
+    /** "a5", "d2" or "81": the protocol the BMS answered; the request address it answers to */
+    protocol: string
+    address: number
+    // null where the unit does not report it (EXTRA_READINGS, EXTRA_INFO)
+    /** no known register carries it (p81 0x3B, "SOH" to one source, counts like a heartbeat) */
+    sohPct: number
+    energyWh: number
+    minTempC: number
+    maxTempC: number
+    mosTempC: number
+    boardTempC: number
+    prechargeMos: boolean
+    heaterMos: boolean
+    fanMos: boolean
+    balanceCurrentA: number
+    /** the balancer is working (state register) / its switch is on (0xCF) */
+    balancerActive: boolean
+    balancerOn: boolean
+    firmwareVersion: string
+    hardwareVersion: string
     /** ds.millis() when the cycle that produced this snapshot ended */
     readAtMs: number
-    /** how long that cycle took */
-    cycleMs: number
 }
 
 /** Which fields a complete fast cycle must have read. */
@@ -70,7 +88,12 @@ export function packCurrent(rawCurrent: number, state: number, invert: boolean) 
     return { amps: a, corrected }
 }
 
-export function buildSnapshot(r: BmsReadings, info: BmsInfo, invertCurrent: boolean, readAtMs: number, cycleMs: number): BmsSnapshot {
+const orNull = (v: any) => (v === undefined ? null : v)
+/** Readings and info copied into the snapshot as they are, null where the unit did not report them. */
+const EXTRA_READINGS = "digitalIO,cycles,chargeMos,dischargeMos,faultCode,sohPct,energyWh,minTempC,maxTempC,mosTempC,boardTempC,prechargeMos,heaterMos,fanMos,balanceCurrentA,balancerActive,charger,load"
+const EXTRA_INFO = "balancerOn,firmwareVersion,hardwareVersion"
+
+export function buildSnapshot(r: BmsReadings, info: BmsInfo, invertCurrent: boolean, readAtMs: number, protocol = PROTO_A5, address = 0): BmsSnapshot {
     const cells = r.cellsMv.slice(0, r.cellCount)
     let min = 0
     let max = 0
@@ -82,14 +105,15 @@ export function buildSnapshot(r: BmsReadings, info: BmsInfo, invertCurrent: bool
     const voltageV = r.voltageDv / 10
     const balancing: number[] = []
     for (let i = 0; i < r.cellCount; i++) if (r.balancing[i >> 3] & (1 << (i & 7))) balancing.push(i + 1)
-    return {
+    // a newer unit reports power unsigned: it takes the sign of the current
+    const power = r.powerW === undefined ? Math.round(voltageV * current.amps * 10) / 10 : current.amps < 0 ? -r.powerW : r.powerW
+    const snap: any = {
         voltageV,
         currentA: current.amps,
-        powerW: Math.round(voltageV * current.amps * 10) / 10,
+        powerW: power,
         socPct: r.socPermille / 10,
         remainingAh: r.remainingMah / 1000,
         ratedAh: info.ratedMah !== undefined ? info.ratedMah / 1000 : null,
-        cycles: r.cycles,
         cellsMv: cells,
         cellMinMv: cells[min],
         cellMinNumber: min + 1,
@@ -97,20 +121,18 @@ export function buildSnapshot(r: BmsReadings, info: BmsInfo, invertCurrent: bool
         cellMaxNumber: max + 1,
         cellDeltaMv: cells[max] - cells[min],
         tempsC: r.tempsC.slice(0, r.sensorCount),
-        chargeMos: r.chargeMos,
-        dischargeMos: r.dischargeMos,
         state: STATE_NAMES[r.state],
-        charger: r.charger,
-        load: r.load,
-        digitalInputs: r.digitalIO & 0x0f,
-        digitalOutputs: r.digitalIO >> 4,
         balancing,
         balancingBits: r.balancing,
-        alarms: alarmNames(r.alarms),
+        alarms: r.alarmNames || alarmNames(r.alarms),
         alarmBits: r.alarms,
-        faultCode: r.faultCode,
-        signCorrected: current.corrected,
         readAtMs,
-        cycleMs,
+        protocol: PROTOCOL_NAMES[protocol],
+        address,
     }
+    const ra = r as any
+    const ia = info as any
+    for (const k of splitText(EXTRA_READINGS, ",")) snap[k] = orNull(ra[k])
+    for (const k of splitText(EXTRA_INFO, ",")) snap[k] = orNull(ia[k])
+    return snap as BmsSnapshot
 }

@@ -3,7 +3,7 @@
 import { startTask } from "../platform/tasks"
 import { startConsoleStatus } from "./console-status"
 import { serveDalyBms } from "./jacdac-server"
-import { bmsOptions, rememberAddress } from "./options"
+import { bmsOptions, rememberProtocol } from "./options"
 import { BmsPoller } from "./poller"
 import { BmsUart } from "./uart"
 
@@ -12,9 +12,11 @@ export async function startBmsLink() {
     const uart = new BmsUart()
     await uart.start()
     const poller = new BmsPoller(uart, {
-        address: options.address,
+        found: options.found,
+        force: options.force,
+        board: options.board,
         invertCurrent: options.invertCurrent,
-        onAddressFound: rememberAddress,
+        onFound: rememberProtocol,
     })
     startConsoleStatus()
     serveDalyBms(poller)

@@ -8,7 +8,6 @@ import { BmsSnapshot } from "./snapshot"
 let snapshot: BmsSnapshot = null
 let link = LINK_STARTING
 let info: BmsInfo = {}
-let address = 0
 let paused = false
 
 export const bmsChanged = ds.emitter<number>()
@@ -46,11 +45,6 @@ export function bmsInfo() {
     return info
 }
 
-/** The request address the BMS answers to (0x40 or 0x80), 0 before the first reply. */
-export function bmsAddress() {
-    return address
-}
-
 export function publishSnapshot(s: BmsSnapshot) {
     snapshot = s
     bmsChanged.emit(1)
@@ -63,7 +57,6 @@ export function publishLink(state: string) {
     bmsChanged.emit(1)
 }
 
-export function publishInfo(i: BmsInfo, addr: number) {
+export function publishInfo(i: BmsInfo) {
     info = i
-    address = addr
 }

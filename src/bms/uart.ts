@@ -1,6 +1,7 @@
 // The BMS UART through the standard Jacdac Serial role: one request out, its reply frames back.
 import * as ds from "@devicescript/core"
 import { encodeRequest, FrameReader } from "./frame"
+import { findReply } from "./modbus-frame"
 
 export const BMS_BAUD = 9600
 /** Serial `received` report; shares its code with the `send` command (see devicescript-notes.md). */
@@ -11,6 +12,14 @@ export class BmsUart {
     private readonly reader = new FrameReader()
     private frames: Buffer[] = []
     private readonly arrived = ds.emitter<number>()
+    /** the data id of the request before the current one */
+    private previousId = -1
+    private currentId = -1
+    /**
+     * Frames of the previous request's data id that arrived during the current request: a reply
+     * that ended after its first valid frame may have been a leftover followed by the real frame.
+     */
+    late: Buffer[] = []
     /** requests sent and reply bytes received, for the statistics */
     requests = 0
     bytesReceived = 0
@@ -20,6 +29,9 @@ export class BmsUart {
         this.serial.report().subscribe((pkt: ds.Packet) => self.onPacket(pkt))
     }
 
+    /** Bytes received since the last Modbus-style request (null: 0xA5 frames are expected). */
+    private modbusBytes: Buffer = null
+
     /** When set, received bytes go here unframed (the PCMaster bridge) instead of to the poller. */
     rawListener: (bytes: Buffer) => void = null
 
@@ -28,6 +40,11 @@ export class BmsUart {
         this.bytesReceived += pkt.payload.length
         if (this.rawListener) {
             this.rawListener(pkt.payload)
+            return
+        }
+        if (this.modbusBytes) {
+            this.modbusBytes = this.modbusBytes.concat(pkt.payload)
+            this.arrived.emit(1)
             return
         }
         const got = this.reader.push(pkt.payload)
@@ -50,19 +67,44 @@ export class BmsUart {
 
     /**
      * Sends one request and hands every valid reply frame with data id `dataId` to `accept` until it
-     * returns true (the reply is complete) or `timeoutMs` passed. Frames of other ids (stale replies
-     * of earlier requests) are dropped. Returns whether `accept` said complete.
+     * returns true (the reply is complete) or `timeoutMs` passed. Frames of the previous request's
+     * id are kept in `late`; frames of other ids (stale replies) are dropped. Partial bytes are not
+     * cleared: the reader resynchronises on its own, and a frame in flight is not cut. Returns
+     * whether `accept` said complete.
      */
+    /**
+     * Sends one Modbus-style request and returns its reply (`replyLength` bytes from `replyAddress`
+     * with function `fn` and a right CRC), or null after `timeoutMs`.
+     */
+    async requestModbus(frame: Buffer, replyAddress: number, fn: number, replyLength: number, timeoutMs: number) {
+        this.modbusBytes = Buffer.alloc(0)
+        await this.serial.send(frame)
+        this.requests++
+        const deadline = ds.millis() + timeoutMs
+        for (;;) {
+            const reply = findReply(this.modbusBytes, replyAddress, fn, replyLength)
+            if (reply) return reply
+            const left = deadline - ds.millis()
+            if (left <= 0) return null
+            await ds.wait(this.arrived, left)
+        }
+    }
+
     async request(address: number, dataId: number, timeoutMs: number, accept: (frame: Buffer) => boolean, data?: Buffer) {
+        this.modbusBytes = null
         this.frames = []
-        this.reader.clear()
+        this.late = []
+        this.previousId = this.currentId
+        this.currentId = dataId
         await this.serial.send(encodeRequest(address, dataId, data))
         this.requests++
         const deadline = ds.millis() + timeoutMs
         for (;;) {
             while (this.frames.length) {
                 const f = this.frames.shift()
-                if (f[2] === dataId && accept(f)) return true
+                if (f[2] === dataId) {
+                    if (accept(f)) return true
+                } else if (f[2] === this.previousId) this.late.push(f)
             }
             const left = deadline - ds.millis()
             if (left <= 0) return false

@@ -20,10 +20,15 @@ export function outcomeFor(count: number) {
     return OUTCOME_NORMAL
 }
 
-/** Counts this boot and returns the counter. */
-export async function countBoot() {
+/**
+ * Counts this boot when it was a press of the reset button (or a power-on) and returns the counter.
+ * Any other boot (a crash, a software reboot, a program restart) leaves the count as it was: a crash
+ * loop never walks the counter into a factory reset.
+ */
+export async function countBoot(press: boolean) {
     let n = await readSetting<number>(COUNTER_KEY, 0)
     if (typeof n !== "number" || !(n >= 0) || n > 1000) n = 0 // a corrupted counter starts afresh
+    if (!press) return n
     n++
     await writeSetting(COUNTER_KEY, n)
     return n

@@ -5,6 +5,7 @@ import { printBanner } from "../console/banner"
 import { setLedInputs, startStatusLed } from "../led/status-led"
 import { forgetNetworks, startNetwork } from "../net/wifi"
 import { factoryReset, loadSettings } from "../settings/store"
+import { BootReason, countsAsPress, describeReason, isCrash, readBootReason } from "./reset-reason"
 import { clearCounter, countBoot, outcomeFor, OUTCOME_AP, OUTCOME_FACTORY, RESET_WINDOW_MS } from "./reset-counter"
 
 /** Wipes every setting and the Wi-Fi networks. The caller brings up the access point. */
@@ -19,6 +20,17 @@ export async function restoreFactoryDefaults() {
 
 let count = 0
 let windowEndsAt = 0
+let reason: BootReason = null
+
+/** Why this boot happened (read once at boot). */
+export function bootReason() {
+    return reason
+}
+
+/** Did this boot follow a crash (a panic or a watchdog reset)? */
+export function bootWasCrash() {
+    return reason !== null && isCrash(reason.reason)
+}
 
 /** The reset counter this boot counted (the stored counter clears when the window closes). */
 export function bootResetCounter() {
@@ -38,9 +50,10 @@ export async function factoryResetAndRestart() {
 /** Settings, reset counter, banner; opens the reset window (the LED flashes). */
 export async function beginBoot() {
     await loadSettings()
-    count = await countBoot()
+    reason = await readBootReason()
+    count = await countBoot(countsAsPress(reason.reason))
     windowEndsAt = ds.millis() + RESET_WINDOW_MS
-    printBanner(count)
+    await printBanner(count, describeReason(reason))
     startStatusLed()
     setLedInputs({ resetWindow: true })
 }

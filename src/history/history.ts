@@ -25,19 +25,13 @@ export function recordPoint(s: BmsSnapshot, nowMs: number) {
     const o = next * POINT_BYTES
     if (!s) ring.setAt(o, "u16", NO_DATA)
     else {
-        let lo = 127
-        let hi = -128
-        for (const t of s.tempsC) {
-            lo = Math.min(lo, t)
-            hi = Math.max(hi, t)
-        }
         ring.setAt(o, "u16", Math.round(s.voltageV * 100))
         ring.setAt(o + 2, "i16", Math.round(s.currentA * 10))
         ring.setAt(o + 4, "u16", Math.round(s.socPct * 10))
         ring.setAt(o + 6, "u16", s.cellMinMv)
         ring.setAt(o + 8, "u16", s.cellMaxMv)
-        ring.setAt(o + 10, "i8", lo)
-        ring.setAt(o + 11, "i8", hi)
+        ring.setAt(o + 10, "i8", s.minTempC === null ? 127 : s.minTempC) // no sensor: 127 and -128
+        ring.setAt(o + 11, "i8", s.maxTempC === null ? -128 : s.maxTempC)
     }
     next = (next + 1) % HISTORY_POINTS
     count = Math.min(HISTORY_POINTS, count + 1)
@@ -53,7 +47,7 @@ export async function writeHistory(out: (b: Buffer) => Promise<void>) {
     const head = Buffer.alloc(8)
     head.setAt(0, "u16", setting("hist.step"))
     head.setAt(2, "u16", points)
-    head.setAt(4, "u32", points ? Math.round((ds.millis() - newestAt) / 1000) : 0)
+    head.setAt(4, "u32", Math.round((ds.millis() - newestAt) / 1000)) // without points: meaningless
     await out(head)
     // oldest first: from `next` to the end of the ring, then from its start (a full ring)
     const first = points < HISTORY_POINTS ? 0 : next

@@ -6,12 +6,16 @@ import { ALARM_BITS, alarmName } from "../bms/alarms"
 export const JOURNAL_SIZE = 32
 /** Flag bytes: 0-6 are the BMS alarm bytes of 0x98 (B0-B6), byte 7 the dongle's own flags. */
 export const FLAG_BYTES = 8
-export const DONGLE_FLAG_NAMES = ["bms_link_lost", "sd_card_error", "ftp_failure", "mqtt_failure", "bms_fault_code"]
+export const DONGLE_FLAG_NAMES = ["bms_link_lost", "sd_card_error", "ftp_failure", "mqtt_failure", "bms_fault_code", "restarted_after_crash", "watchdog_reboot"]
 export const FLAG_BMS_LINK_LOST = 0
 export const FLAG_SD_CARD_ERROR = 1
 export const FLAG_FTP_FAILURE = 2
 export const FLAG_MQTT_FAILURE = 3
 export const FLAG_BMS_FAULT_CODE = 4
+/** Set at boot after a crash, cleared at the next check: an episode of a few seconds. */
+export const FLAG_RESTARTED_AFTER_CRASH = 5
+/** Set by the watchdog before it reboots the dongle; cleared after the reboot. */
+export const FLAG_WATCHDOG_REBOOT = 6
 
 export interface JournalEntry {
     /** occurrence time */

@@ -6,7 +6,7 @@ import { bmsLink, lastSnapshot } from "../bms/store"
 import { LINK_ERROR } from "../bms/link-state"
 import { isoTime, wallClock } from "../platform/clock"
 import { startTask } from "../platform/tasks"
-import { FLAG_BMS_FAULT_CODE, FLAG_BMS_LINK_LOST, FLAG_BYTES, FLAG_SD_CARD_ERROR, flagNames, Journal, JOURNAL_SIZE } from "./journal"
+import { FLAG_RESTARTED_AFTER_CRASH, FLAG_BMS_FAULT_CODE, FLAG_BMS_LINK_LOST, FLAG_BYTES, FLAG_SD_CARD_ERROR, flagNames, Journal, JOURNAL_SIZE } from "./journal"
 
 export const JOURNAL_CHECK_MS = 2000
 const LAST_KEY = "jrnLast"
@@ -43,7 +43,8 @@ async function timeNow() {
     return c ? isoTime(c) : `uptime ${Math.floor(ds.millis() / 1000)} s`
 }
 
-async function check() {
+/** Records the flags active now (the journal also does so every JOURNAL_CHECK_MS). */
+export async function check() {
     const active = Buffer.alloc(FLAG_BYTES)
     const s = lastSnapshot()
     let fault = 0
@@ -53,6 +54,7 @@ async function check() {
         fault = s.faultCode
     }
     let own = dongleFlags
+    dongleFlags &= ~(1 << FLAG_RESTARTED_AFTER_CRASH) // an event: one check long
     if (bmsLink() === LINK_ERROR) own |= 1 << FLAG_BMS_LINK_LOST
     if (fault) own |= 1 << FLAG_BMS_FAULT_CODE
     active[7] = own

@@ -1,6 +1,7 @@
 // The Modbus register map (docs/modbus.md): Daly's newer register layout (as the
 // patagonaa/esphome-daly-hkms-bms project documents it), filled from the BMS snapshot. Pure.
 import { BmsSnapshot } from "../bms/snapshot"
+import { splitText } from "../platform/text"
 
 export const FIRST_BLOCK_END = 0x5c // registers 0x00..0x5C are one contiguous block
 export const ALARMS = 0x66 // 0x66..0x69: the UART alarm bytes B0..B7
@@ -40,6 +41,14 @@ function indexOfExtreme(values: number[], max: boolean) {
     return best
 }
 
+/**
+ * The registers that are one snapshot field: ";REGISTER=field[,multiply[,add]]" (decimal; a table
+ * in a string costs no bytecode). 0x3B SOH, 0x4E balance current, 0x54-0x56 precharge/heater/fan
+ * MOS, 0x59 energy, 0x5A/0x5B MOS/board temperature: from the newer units, 0 where not reported.
+ * 0x49/0x4A: charger/load present; 0x57: this dongle's DI1-4, DO1-4.
+ */
+const SIMPLE = ";56=voltageV,10;57=currentA,10,30000;58=socPct,10;59=sohPct;62=cellMaxMv;63=cellMaxNumber;64=cellMinMv;65=cellMinNumber;66=cellDeltaMv;73=charger;74=load;75=remainingAh,10;76=cycles;78=balanceCurrentA,1000,30000;82=chargeMos;83=dischargeMos;84=prechargeMos;85=heaterMos;86=fanMos;87=digitalIO;89=energyWh;90=mosTempC,1,40;91=boardTempC,1,40;289=chargeMos;290=dischargeMos;"
+
 /** The value of a mapped register for a snapshot (0 for what the BMS does not report). */
 export function registerValue(addr: number, s: BmsSnapshot): number {
     if (addr < MAX_CELLS) return addr < s.cellsMv.length ? s.cellsMv[addr] : 0
@@ -50,43 +59,31 @@ export function registerValue(addr: number, s: BmsSnapshot): number {
     const temps = s.tempsC
     const tMax = indexOfExtreme(temps, true)
     const tMin = indexOfExtreme(temps, false)
+    const at = SIMPLE.indexOf(";" + addr + "=")
+    if (at >= 0) {
+        // [snapshot field, multiply, add]; null (not reported by this unit): 0; booleans 1 or 0
+        const e = splitText(SIMPLE.slice(at + 2 + ("" + addr).length, SIMPLE.indexOf(";", at + 1)), ",")
+        const v = (s as any)[e[0]]
+        return v === null || v === undefined ? 0 : v === true ? 1 : v === false ? 0 : u16(v * (e[1] ? +e[1] : 1) + (e[2] ? +e[2] : 0))
+    }
     switch (addr) {
-        case REG_PACK_VOLTAGE: return u16(s.voltageV * 10)
-        case REG_CURRENT: return u16(30000 + s.currentA * 10)
-        case REG_SOC: return u16(s.socPct * 10)
-        case 0x3b: return 0 // SOH: not in the UART protocol
         case REG_CELL_COUNT: return s.cellsMv.length
         case REG_TEMP_COUNT: return temps.length
-        case 0x3e: return s.cellMaxMv
-        case 0x3f: return s.cellMaxNumber
-        case 0x40: return s.cellMinMv
-        case 0x41: return s.cellMinNumber
-        case 0x42: return s.cellDeltaMv
         case 0x43: return temps.length ? u16(temps[tMax] + 40) : 0
         case 0x44: return temps.length ? tMax + 1 : 0
         case 0x45: return temps.length ? u16(temps[tMin] + 40) : 0
         case 0x46: return temps.length ? tMin + 1 : 0
         case 0x47: return temps.length ? temps[tMax] - temps[tMin] : 0
         case 0x48: return s.state === "charging" ? 1 : s.state === "discharging" ? 2 : 0
-        case 0x49: return s.charger ? 1 : 0 // this dongle: charger present
-        case 0x4a: return s.load ? 1 : 0 // this dongle: load present
-        case REG_REMAINING: return u16(s.remainingAh * 10)
-        case REG_CYCLES: return s.cycles
         case 0x4d: return s.balancing.length ? 1 : 0
-        case 0x4e: return 0 // balance current: not in the UART protocol
         case 0x4f: return (s.balancingBits[1] << 8) | s.balancingBits[0] // bit n: cell n+1
         case 0x50: return (s.balancingBits[3] << 8) | s.balancingBits[2]
         case 0x51: return (s.balancingBits[5] << 8) | s.balancingBits[4]
-        case 0x52: return s.chargeMos ? 1 : 0
-        case 0x53: return s.dischargeMos ? 1 : 0
-        case 0x57: return s.digitalInputs | (s.digitalOutputs << 4) // this dongle: DI1-4, DO1-4
         case 0x58: return i16(s.powerW) // W, signed (two's complement), positive charging
         case ALARMS: return (s.alarmBits[0] << 8) | s.alarmBits[1]
         case ALARMS + 1: return (s.alarmBits[2] << 8) | s.alarmBits[3]
         case ALARMS + 2: return (s.alarmBits[4] << 8) | s.alarmBits[5]
         case ALARMS + 3: return (s.alarmBits[6] << 8) | s.faultCode
-        case CHARGE_MOS_CONTROL: return s.chargeMos ? 1 : 0
-        case DISCHARGE_MOS_CONTROL: return s.dischargeMos ? 1 : 0
     }
-    return 0 // mapped but not reported by a Daly UART BMS (precharge, heating, fan, energy, extra temperatures)
+    return 0 // mapped but not reported (heater temperature, extra temperatures, ...)
 }

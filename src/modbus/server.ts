@@ -50,6 +50,7 @@ async function serve(conn: TcpConnection, poller: BmsPoller) {
 
 export async function startModbus(poller: BmsPoller) {
     const port = setting("ports.modbus") as number
-    await serveTcp("Modbus client", port, MAX_CLIENTS, async (conn: TcpConnection) => await serve(conn, poller))
+    const listener = await serveTcp("Modbus client", port, MAX_CLIENTS, async (conn: TcpConnection) => await serve(conn, poller))
     console.log(`Modbus TCP: port ${port}, unit id ${setting("ports.unit")}, writes ${setting("ports.mbWrite") ? "enabled" : "disabled"}`)
+    return listener
 }

@@ -64,15 +64,13 @@ const ENTITIES =
     "uptime|Uptime|uptime|s|duration|measurement|sensor|diagnostic\n" +
     "sd|SD card|sd||||sensor|diagnostic\n" +
     "ftp_last_upload|Last FTP upload|ftp_last_upload||||sensor|diagnostic"
-const RSSI_ENTITY = "wifi_rssi|Wi-Fi signal|wifi_rssi|dBm|signal_strength|measurement|sensor|diagnostic"
 const COMMAND_ENTITIES =
     'soc_set|Set state of charge|soc|%|battery||number||set/soc|{"min":0,"max":100,"step":0.1,"mode":"box"}\n' +
     'bms_reset|BMS reset|||||button||set/bms_reset|{"payload_press":"RESET"}'
 
-/** Every entity line for `cells` cells and `temps` sensors; `rssi`: the platform reports a Wi-Fi signal. */
-export function discoveryEntities(cells: number, temps: number, commands: boolean, rssi: boolean): string[] {
+/** Every entity line for `cells` cells and `temps` sensors. */
+export function discoveryEntities(cells: number, temps: number, commands: boolean): string[] {
     const d = splitText(ENTITIES, "\n")
-    if (rssi) d.push(RSSI_ENTITY)
     for (let i = 1; i <= cells; i++) d.push(`cell_${i}|Cell ${i}|cell/${i}|mV|voltage|measurement|sensor`)
     for (let i = 1; i <= temps; i++) d.push(`temp_${i}|Temperature ${i}|temp/${i}|°C|temperature|measurement|sensor`)
     for (const mos of ["charge_mos", "discharge_mos"])

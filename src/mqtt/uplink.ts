@@ -1,15 +1,15 @@
 // The MQTT uplink on the stock DeviceScript socket (the only thing using it; every other network
-// feature is on the stream-socket contract). Availability retained with a last will, the link state,
+// feature is on the stream-socket contract), through our own small client (client.ts). Availability retained with a last will, the link state,
 // the state JSON and one topic per value at the period and on link changes, Home Assistant discovery,
 // commands only when enabled. Reconnects with exponential backoff and jitter; nothing is queued
 // while offline (the next state after reconnecting is the current one), so memory stays bounded.
 import * as ds from "@devicescript/core"
-import { MQTTClient, MQTTMessage, MQTTState } from "@devicescript/net"
+import { MqttConnection } from "./client"
 import { BmsPoller } from "../bms/poller"
 import { bmsLink, currentSnapshot, lastSnapshot, linkChanged, pollingPaused } from "../bms/store"
 import { FIRMWARE_VERSION } from "../firmware"
 import { wallClock } from "../platform/clock"
-import { networkState, wifiSignal } from "../net/wifi"
+import { networkState } from "../net/wifi"
 import { sdStatus } from "../sdlog/logger"
 import { ftpStatus } from "../ftp/uploader"
 import { startTask } from "../platform/tasks"
@@ -35,21 +35,19 @@ export function mqttStatus() {
     return status
 }
 
-async function publishAll(client: MQTTClient, prefix: string) {
+async function publishAll(client: MqttConnection, prefix: string) {
     const link = bmsLink()
-    await client.publish(`${prefix}/link`, pollingPaused() ? "paused_for_pcmaster" : link, 0, true)
+    await client.publish(`${prefix}/link`, pollingPaused() ? "paused_for_pcmaster" : link, true)
     const s = currentSnapshot()
-    await client.publish(`${prefix}/state`, JSON.stringify(bmsJson(link, pollingPaused(), s, ds.millis())), 0, true)
+    await client.publish(`${prefix}/state`, JSON.stringify(bmsJson(link, pollingPaused(), s, ds.millis())), true)
     // the diagnostic entities of Home Assistant discovery, then the values of a current snapshot
-    const rssi = await wifiSignal()
     const m = [`uptime|${Math.floor(ds.millis() / 1000)}`, `sd|${sdStatus().state}`, `ftp_last_upload|${ftpStatus().lastSuccess || "never"}`]
-    if (rssi !== null) m.push(`wifi_rssi|${rssi}`)
     if (s) valueMessages(s, m)
-    for (const v of m) await client.publish(`${prefix}/${v.slice(0, v.indexOf("|"))}`, v.slice(v.indexOf("|") + 1), 0, true)
+    for (const v of m) await client.publish(`${prefix}/${v.slice(0, v.indexOf("|"))}`, v.slice(v.indexOf("|") + 1), true)
     status.published++
 }
 
-async function publishDiscovery(client: MQTTClient, prefix: string) {
+async function publishDiscovery(client: MqttConnection, prefix: string) {
     const s = lastSnapshot()
     const id = ds.deviceIdentifier("self")
     const serial = setting("user.serial") as string
@@ -58,19 +56,19 @@ async function publishDiscovery(client: MQTTClient, prefix: string) {
         name: `Smart BMS ${serial || setting("user.location") || id.slice(-4)}`,
         url: `http://${networkState().ip}:${setting("ports.web")}/`, // connected to the broker: the network is up
     }
-    const entities = discoveryEntities(s ? s.cellsMv.length : 0, s ? s.tempsC.length : 0, setting("mqtt.cmds"), (await wifiSignal()) !== null)
+    const entities = discoveryEntities(s ? s.cellsMv.length : 0, s ? s.tempsC.length : 0, setting("mqtt.cmds"))
     for (const e of entities) {
         const m = discoveryMessage(setting("mqtt.haPrefix"), prefix, dev, e)
-        await client.publish(m.topic, m.payload, 0, true)
+        await client.publish(m.topic, m.payload, true)
     }
     console.log(`MQTT: Home Assistant discovery: ${entities.length} entities`)
 }
 
-async function onCommand(poller: BmsPoller, prefix: string, msg: MQTTMessage) {
-    const payload = msg.content.toString()
-    const c = parseCommand(prefix, msg.topic, payload)
+async function onCommand(poller: BmsPoller, prefix: string, topic: string, content: Buffer) {
+    const payload = content.toString()
+    const c = parseCommand(prefix, topic, payload)
     if (!c) {
-        console.log(`MQTT: ignoring ${msg.topic} "${payload}" (commands: set/charge_mos ON|OFF, set/discharge_mos ON|OFF, set/soc 0-100, set/bms_reset RESET)`)
+        console.log(`MQTT: ignoring ${topic} "${payload}" (commands: set/charge_mos ON|OFF, set/discharge_mos ON|OFF, set/soc 0-100, set/bms_reset RESET)`)
         return
     }
     let ok = false
@@ -86,44 +84,35 @@ async function onCommand(poller: BmsPoller, prefix: string, msg: MQTTMessage) {
 
 /** One connection: returns when it is lost. Throws when it cannot be made. */
 async function session(poller: BmsPoller, prefix: string) {
-    let lastError = ""
-    const client = new MQTTClient({
+    const client = new MqttConnection()
+    status.state = "connecting"
+    await client.open({
         host: setting("mqtt.host"),
         port: setting("mqtt.port"),
-        proto: setting("mqtt.tls") ? "tls" : "tcp",
-        username: setting("mqttAuth.user") || undefined,
-        password: setting("mqttAuth.pass") || undefined,
+        tls: setting("mqtt.tls"),
+        user: setting("mqttAuth.user"),
+        pass: setting("mqttAuth.pass"),
         clientId: setting("mqttAuth.client") || `smartbms-${ds.deviceIdentifier("self")}`,
-        timeout: CONNECT_TIMEOUT_MS,
-        will: { topic: `${prefix}/status`, message: "offline", retain: true },
+        timeoutMs: CONNECT_TIMEOUT_MS,
+        willTopic: `${prefix}/status`,
     })
-    client.onerror.subscribe(e => {
-        lastError = e.message
-    })
-    status.state = "connecting"
-    await client.start()
-    if (client.readyState !== MQTTState.Connected) {
-        await client.stop()
-        throw new Error(lastError || "the broker did not accept the connection (host, port, user or password?)")
-    }
     try {
         console.log(`MQTT: connected to ${setting("mqtt.host")}:${setting("mqtt.port")} as ${prefix}`)
         status.state = "connected"
         if (status.lastError) mqttFailureChanged.emit(false)
         status.lastError = ""
-        await client.publish(`${prefix}/status`, "online", 0, true)
+        await client.publish(`${prefix}/status`, "online", true)
         if (setting("mqtt.ha")) await publishDiscovery(client, prefix)
-        if (setting("mqtt.cmds")) await client.subscribe(`${prefix}/set/#`, async (m: MQTTMessage) => await onCommand(poller, prefix, m))
+        if (setting("mqtt.cmds")) await client.subscribe(`${prefix}/set/#`, async (topic: string, m: Buffer) => await onCommand(poller, prefix, topic, m))
         const periodMs = (setting("mqtt.period") as number) * 1000
-        while (client.readyState === MQTTState.Connected || client.readyState === MQTTState.Sending) {
+        while (client.connected) {
             await publishAll(client, prefix)
             await ds.wait(linkChanged, periodMs) // the period, or at once when the link changes
         }
-        lastError = lastError || "connection lost"
     } finally {
-        await client.stop()
+        await client.close("connection lost")
     }
-    throw new Error(lastError)
+    throw new Error(client.error)
 }
 
 export function startMqtt(poller: BmsPoller) {

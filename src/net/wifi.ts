@@ -6,6 +6,8 @@ import { setting } from "../settings/store"
 import { startTask } from "../platform/tasks"
 import { setLedInputs } from "../led/status-led"
 import { RegisterReader } from "../platform/registers"
+import { readSetting, writeSetting } from "@devicescript/settings"
+import { randomBuffer } from "@devicescript/crypto"
 
 export const AP_SSID_PREFIX = "SmartBMS-"
 export const AP_ADDRESS_NOTE = "192.168.4.1 on the dongle"
@@ -36,9 +38,31 @@ export function accessPointSsid(deviceId: string) {
     return AP_SSID_PREFIX + deviceId.slice(deviceId.length - 4).toUpperCase()
 }
 
-/** WPA2 password of the access point: the first 8 hex digits of the device id (printed at boot). */
-export function accessPointPassword(deviceId: string) {
-    return deviceId.slice(0, 8).toLowerCase()
+/** The flash key of the access point's password: the device's, kept by a factory reset (a label). */
+export const AP_PASSWORD_KEY = "apPass"
+export const AP_PASSWORD_LENGTH = 10
+/** Lower case and digits without the look-alikes 0 o 1 l i: easy to type on a phone. */
+const AP_PASSWORD_CHARS = "abcdefghjkmnpqrstuvwxyz23456789"
+
+/** A password from random bytes. Pure. */
+export function passwordFrom(random: Buffer) {
+    let p = ""
+    for (let i = 0; i < random.length; i++) p += AP_PASSWORD_CHARS.charAt(random[i] % AP_PASSWORD_CHARS.length)
+    return p
+}
+
+/**
+ * WPA2 password of the access point: random, made from the hardware random source at the first boot
+ * and kept for the life of the dongle. Nothing the dongle publishes (device id, SSID, MQTT topics)
+ * tells it; it is printed on the USB console at every boot.
+ */
+export async function accessPointPassword() {
+    let p = await readSetting<string>(AP_PASSWORD_KEY, "")
+    if (typeof p !== "string" || p.length < 8) {
+        p = passwordFrom(randomBuffer(AP_PASSWORD_LENGTH))
+        await writeSetting(AP_PASSWORD_KEY, p)
+    }
+    return p
 }
 
 /** An IPv4 address from a register: 4 bytes, or the first 4 of 16 (the Wi-Fi service pads it). */
@@ -59,7 +83,7 @@ export async function startAccessPoint() {
     await waitBound(ap)
     const id = ds.deviceIdentifier("self")
     const ssid = accessPointSsid(id)
-    const password = accessPointPassword(id)
+    const password = await accessPointPassword()
     const status = await ds.actionReport(ap, "startAp", async () => await ap.startAp(0, ssid, password))
     if (status.payload[0] !== 0) {
         console.warn(`Wi-Fi: the access point did not start (status ${status.payload[0]})`)
@@ -138,16 +162,4 @@ export async function startNetwork(accessPointMode: boolean) {
 export async function forgetNetworks() {
     await waitBound(wifi)
     await wifi.forgetAllNetworks()
-}
-
-/** Jacdac Wi-Fi `rssi` (the service's reading register), i8 dB. */
-const RSSI_REGISTER = 0x101
-
-/** Signal strength of the station link in dBm, or null where the platform does not report one. */
-export async function wifiSignal(): Promise<number> {
-    if (!stationUp || apRunning) return null
-    const b = await wifiRegisters.read(RSSI_REGISTER, 500)
-    if (!b || b.length < 1) return null
-    const v = b.getAt(0, "i8")
-    return v <= -128 || v >= 0 ? null : v
 }

@@ -10,7 +10,12 @@ export const MAX_DATA = 233
 const OPEN_TIMEOUT_MS = 15000
 const RETRANSMIT_MS = 2000
 const MAX_RETRANSMITS = 5
-const MAX_QUEUED_DATAGRAMS = 16
+/** Datagrams kept for the program at most: the rest are dropped (and counted) on arrival. */
+const MAX_QUEUED_DATAGRAMS = 4
+/** Accepted connections waiting for the program at most; more are closed at once. */
+const MAX_ACCEPT_QUEUE = 2
+/** How often the accept loop of a server wakes without a connection (the watchdog sees it alive). */
+const ACCEPT_TICK_MS = 10000
 /** Writes in flight at most, whatever the server's credit: more overflow the VM's frame queue. */
 const MAX_IN_FLIGHT = 2
 const MAX_DATAGRAM_FRAGMENT = 226
@@ -113,7 +118,12 @@ async function send(code: number, payload: Buffer) {
     await r.sendCommand(code, payload)
 }
 
-async function onReport(pkt: ds.Packet) {
+/**
+ * Every report is handled at once, without waiting: a flood of reports (connections opened and
+ * dropped by the hundred) must not leave a waiting task, and its memory, behind each one. Commands it
+ * needs (a close, an ack) go out from the control task.
+ */
+function onReport(pkt: ds.Packet) {
     if (!pkt.isReport) return
     const p = pkt.payload
     switch (pkt.serviceCommand) {
@@ -126,12 +136,12 @@ async function onReport(pkt: ds.Packet) {
             const listener = endpoints[p[6]] as TcpListener
             const id = p[7]
             if (listener instanceof TcpListener) listener.onAccepted(new TcpConnection(id, formatAddress(p, 0), p.getAt(4, "u16")))
-            else await send(CMD_CLOSE, Buffer.from([id]))
+            else queueClose(id)
             break
         }
         case REP_DATA: {
             const conn = endpoints[p[2]] as TcpConnection
-            if (conn instanceof TcpConnection) await conn.onData(p.getAt(0, "u16"), p.slice(3))
+            if (conn instanceof TcpConnection) conn.onData(p.getAt(0, "u16"), p.slice(3))
             break
         }
         case REP_DATAGRAM: {
@@ -155,21 +165,23 @@ async function onReport(pkt: ds.Packet) {
     }
 }
 
-// Acknowledgements leave from a task of their own: an awaited command costs a VM tick (about 20 ms
-// on the host runtime), which would otherwise sit between every received packet and the program.
+// Acknowledgements and closes leave from a control task of their own: an awaited command costs a VM
+// tick (about 20 ms on the host runtime), which would otherwise sit between every received packet and
+// the program, and a report handler must never wait.
 const pendingAcks: Record<string, number> = {}
-let ackTask = false
-const acksQueued = ds.emitter<number>()
+const pendingCloses: number[] = []
+let controlTask = false
+const controlQueued = ds.emitter<number>()
 
-function queueAck(id: number, seq: number) {
-    pendingAcks[id + ""] = seq // cumulative: the newest covers the older ones
-    if (!ackTask) {
-        ackTask = true
+function startControl() {
+    if (!controlTask) {
+        controlTask = true
         setTimeout(async () => {
             for (;;) {
+                while (pendingCloses.length) await send(CMD_CLOSE, Buffer.from([pendingCloses.shift()]))
                 const ids = Object.keys(pendingAcks)
                 if (!ids.length) {
-                    await ds.wait(acksQueued)
+                    if (!pendingCloses.length) await ds.wait(controlQueued)
                     continue
                 }
                 for (const k of ids) {
@@ -182,7 +194,20 @@ function queueAck(id: number, seq: number) {
             }
         }, 0)
     }
-    acksQueued.emit(1)
+    controlQueued.emit(1)
+}
+
+function queueAck(id: number, seq: number) {
+    pendingAcks[id + ""] = seq // cumulative: the newest covers the older ones
+    startControl()
+}
+
+/** Closes a socket without waiting for the answer (its number is free once the server closed it). */
+function queueClose(id: number) {
+    endpoints[id] = undefined
+    delete pendingAcks[id + ""]
+    if (pendingCloses.indexOf(id) < 0) pendingCloses.push(id)
+    startControl()
 }
 
 /** Sends numbered packets and keeps them until the server acknowledges them (`written`). */
@@ -271,6 +296,7 @@ export class TcpConnection extends SocketBase implements Endpoint {
     private rx: { seq: number; data: Buffer }[] = []
     private leftover: Buffer = null
     private rxExpected = 0
+    private closing = false
     private readonly sender = new Sender(CMD_WRITE)
     /** data reports dropped because one before them was missing (filled by retransmission) */
     gaps = 0
@@ -292,13 +318,14 @@ export class TcpConnection extends SocketBase implements Endpoint {
         this.changed.emit(1)
     }
 
-    async onData(seq: number, data: Buffer) {
+    onData(seq: number, data: Buffer) {
+        if (this.closing) return // nobody reads any more: nothing is kept (the server's window fills)
         if (seq === this.rxExpected) {
             this.rx.push({ seq, data })
             this.rxExpected = (seq + 1) & 0xffff
         } else if (seqBefore(seq, this.rxExpected)) {
             // a retransmission of something we have: acknowledge what was consumed, drop it
-            if (!this.rx.length) await this.ack((this.rxExpected - 1) & 0xffff)
+            if (!this.rx.length) queueAck(this.id, (this.rxExpected - 1) & 0xffff)
             return
         } else {
             // ahead of a gap (a report was lost on the way): dropped; the server sends both again
@@ -322,10 +349,6 @@ export class TcpConnection extends SocketBase implements Endpoint {
         this.changed.emit(1)
     }
 
-    private async ack(seq: number) {
-        queueAck(this.id, seq)
-    }
-
     /**
      * The next bytes received, in order. `null` once the peer closed and everything was read,
      * `undefined` on timeout; throws SocketFailure when the connection failed.
@@ -339,7 +362,7 @@ export class TcpConnection extends SocketBase implements Endpoint {
             }
             if (this.rx.length) {
                 const chunk = this.rx.shift()
-                await this.ack(chunk.seq) // consumed: the server may send more (back-pressure)
+                queueAck(this.id, chunk.seq) // consumed: the server may send more (back-pressure)
                 return chunk.data
             }
             if (this.failure) throw this.failure
@@ -386,9 +409,20 @@ export class TcpConnection extends SocketBase implements Endpoint {
             await this.sender.push(writePacket(this.id, buf, off, Math.min(buf.length, off + MAX_DATA)))
     }
 
-    /** Flushes what was written, then closes. */
+    /** Closes at once, sending nothing more and waiting for nothing (a connection refused). */
+    abort() {
+        this.closed = true
+        this.closing = true
+        this.rx = []
+        queueClose(this.id)
+    }
+
+    /** Flushes what was written, then closes; what arrives meanwhile is dropped, not kept. */
     async close() {
         if (this.closed) return
+        this.closing = true
+        this.rx = []
+        this.leftover = null
         await this.sender.flush(5000)
         if (this.closed) return
         await send(CMD_CLOSE, Buffer.from([this.id]))
@@ -402,6 +436,10 @@ export class TcpConnection extends SocketBase implements Endpoint {
 /** A listening TCP socket. */
 export class TcpListener extends SocketBase implements Endpoint {
     private queue: TcpConnection[] = []
+    /** ds.millis() when its server's accept loop last ran (see serveTcp) */
+    aliveAt = ds.millis()
+    /** connections closed at once because the server held as many as it may */
+    refused = 0
 
     constructor(id: number, public readonly port: number) {
         super(id)
@@ -414,6 +452,11 @@ export class TcpListener extends SocketBase implements Endpoint {
     }
 
     onAccepted(conn: TcpConnection) {
+        if (this.queue.length >= MAX_ACCEPT_QUEUE) {
+            this.refused++ // the program is not taking them: refused before they cost memory
+            conn.abort()
+            return
+        }
         this.queue.push(conn)
         this.changed.emit(1)
     }
@@ -424,13 +467,13 @@ export class TcpListener extends SocketBase implements Endpoint {
         this.changed.emit(1)
     }
 
-    /** The next connection; throws when the listener failed or was closed. */
-    async accept(): Promise<TcpConnection> {
+    /** The next connection, `undefined` after `timeoutMs`; throws when the listener failed or was closed. */
+    async accept(timeoutMs?: number): Promise<TcpConnection> {
         for (;;) {
             if (this.queue.length) return this.queue.shift()
             if (this.failure) throw this.failure
             if (this.closed) throw new SocketFailure(0, "listener closed")
-            await ds.wait(this.changed)
+            if ((await ds.wait(this.changed, timeoutMs)) === undefined && timeoutMs) return undefined
         }
     }
 
@@ -466,12 +509,14 @@ function datagramPacket(addr: Buffer, port: number, id: number, more: boolean, d
 export class UdpEndpoint extends SocketBase implements Endpoint {
     private queue: Datagram[] = []
     private partial: Buffer = null
+    /** the rest of a datagram that was too large is being skipped */
+    private skipping = false
     private readonly sender = new Sender(CMD_SEND_TO)
-    /** Datagrams dropped because the program did not read them in time. */
+    /** Datagrams dropped: larger than maxDatagram, or the program did not read them in time. */
     dropped = 0
     port = 0
 
-    constructor(id: number) {
+    constructor(id: number, public readonly maxDatagram: number) {
         super(id)
         endpoints[id] = this
     }
@@ -482,14 +527,18 @@ export class UdpEndpoint extends SocketBase implements Endpoint {
         this.changed.emit(1)
     }
 
+    /** Memory is decided before it is taken: a datagram over maxDatagram or beyond a full queue is dropped. */
     onDatagram(address: string, port: number, more: boolean, data: Buffer) {
+        const size = (this.partial ? this.partial.length : 0) + data.length
+        if (this.skipping || size > this.maxDatagram || this.queue.length >= MAX_QUEUED_DATAGRAMS) {
+            this.partial = null
+            this.skipping = more
+            if (!more && (++this.dropped === 1 || this.dropped % 100 === 0))
+                console.warn(`udp ${this.port}: ${this.dropped} datagrams dropped (over ${this.maxDatagram} bytes or not read in time)`)
+            return
+        }
         this.partial = this.partial ? this.partial.concat(data) : data
         if (more) return
-        if (this.queue.length >= MAX_QUEUED_DATAGRAMS) {
-            this.queue.shift()
-            this.dropped++
-            console.warn(`udp ${this.port}: receive queue full, ${this.dropped} datagrams dropped`)
-        }
         this.queue.push({ address, port, data: this.partial })
         this.partial = null
         this.changed.emit(1)
@@ -539,11 +588,11 @@ export class UdpEndpoint extends SocketBase implements Endpoint {
     }
 }
 
-function portCommand(port: number, id: number, extra: number) {
-    const b = Buffer.alloc(extra >= 0 ? 4 : 3)
+function portCommand(port: number, id: number, backlog: number) {
+    const b = Buffer.alloc(4)
     b.setAt(0, "u16", port)
     b[2] = id
-    if (extra >= 0) b[3] = extra
+    b[3] = backlog
     return b
 }
 
@@ -569,27 +618,56 @@ export async function connect(host: string, port: number) {
     return c
 }
 
-/** Opens a UDP socket on `port` (0: any). */
-export async function bindUdp(port: number) {
+/**
+ * Opens a UDP socket on `port` (0: any) for datagrams of at most `maxDatagram` bytes: the server
+ * drops larger ones before they cost the program anything.
+ */
+export async function bindUdp(port: number, maxDatagram: number) {
     await service()
-    const u = new UdpEndpoint(allocateId())
-    await send(CMD_UDP_BIND, portCommand(port, u.id, -1))
+    const u = new UdpEndpoint(allocateId(), maxDatagram)
+    const b = Buffer.alloc(6)
+    b.setAt(0, "u16", port)
+    b[2] = u.id
+    b.setAt(4, "u16", maxDatagram)
+    await send(CMD_UDP_BIND, b)
     await u.waitOpen()
     return u
 }
 
-function spawnConnection(name: string, conn: TcpConnection, serve: (conn: TcpConnection) => Promise<void>) {
-    startTask(name, async () => await serve(conn))
-}
-
 /**
  * A TCP server: listens on `port` and serves every accepted connection with `serve`, each in a
- * task of its own. Returns once listening; throws when the port cannot be bound.
+ * task of its own. At most `backlog` connections are held at once, from their acceptance until they
+ * are closed: one beyond that is closed at once, before it costs memory (the socket service counts
+ * only what it still has open, and a connection the peer dropped may still be closing here).
+ * Returns once listening; throws when the port cannot be bound.
  */
 export async function serveTcp(name: string, port: number, backlog: number, serve: (conn: TcpConnection) => Promise<void>) {
     const listener = await listen(port, backlog)
+    let open = 0
     startTask(`${name} listener`, async () => {
-        for (;;) spawnConnection(name, await listener.accept(), serve)
+        for (;;) {
+            const conn = await listener.accept(ACCEPT_TICK_MS)
+            listener.aliveAt = ds.millis()
+            if (!conn) continue
+            if (open >= backlog) {
+                listener.refused++
+                conn.abort()
+                continue
+            }
+            open++
+            spawnConnection(name, conn, serve, () => open--)
+        }
     })
     return listener
+}
+
+function spawnConnection(name: string, conn: TcpConnection, serve: (conn: TcpConnection) => Promise<void>, closed: () => void) {
+    startTask(name, async () => {
+        try {
+            await serve(conn)
+        } finally {
+            await conn.close()
+            closed()
+        }
+    })
 }

@@ -39,80 +39,73 @@ export interface FieldSpec {
     forbidden?: number[]
 }
 
+/** The FieldSpec keys, in the order of the rows of FIELDS. */
+const KEYS = ["id", "kind", "def", "min", "max", "minLength", "maxLength", "text", "secret", "emptyOk", "forbidden"]
+
 /**
- * The table, one field a line: id | kind | default | min | max | minLength | maxLength | text |
- * flags (s: a secret, empty or minLength; f80: 80 forbidden). A string costs no bytecode (the firmware
- * is near DeviceScript's 64 KiB code limit), and objects built with the keys in code cost half the
- * heap of JSON.parse's (measured: 4 KB instead of 8 KB).
+ * Every setting, one row each (KEYS order; null: not set): a table in a string, made into FieldSpec
+ * objects once (strings cost no bytecode: devicescript-notes.md). Groups: Wi-Fi (station mode; no
+ * SSID: access point), admin (SHA-256 of the admin password, web/auth.ts; empty: set on the first
+ * setup), ports (local services), mqtt/mqttAuth/mqttTopic (empty prefix: smartbms/<device id>),
+ * ftp/ftpAuth (period in seconds), sdlog (period in seconds; on from the first boot since schema 3,
+ * installed schema-2 units keep theirs: store.ts), ports.metrics (GET /metrics), hist (one history
+ * point every step seconds, 144 kept: 600 s = 24 h), preset (periodic reset; days: bit 0
+ * Monday .. bit 6 Sunday), user (written into the log files), bms (addr: the 0xA5 address of the
+ * first settings version, 0 detect; proto: what answered last, protocol << 8 | request address,
+ * protocols 1 0xA5, 2 D2, 3 0x81+board, 0 unknown; force: the only protocol tried, 0 detect; board:
+ * board number of the 0x81 scheme). kind: KIND_*; text: TEXT_*.
  */
-const FIELDS_TEXT =
-    // Wi-Fi (station mode); no SSID: the dongle starts its access point
-    "wifi.ssid|1|||||32\n" +
-    "wifi.pass|1||||8|63||s\n" +
-    "wifi.host|1|smartbms|||1|32|1\n" +
-    // web pages and API: the SHA-256 of the admin password (web/auth.ts); empty: set on the first setup
-    "admin.pass|1||||64|64|4|s\n" +
-    // local services
-    "ports.web|2|6789|1|65535||||f80\n" +
-    "ports.modbus|2|502|1|65535\n" +
-    "ports.unit|2|1|1|247\n" +
-    "ports.mbWrite|3|0\n" +
-    "ports.pcm|3|1\n" +
-    "ports.pcmPort|2|6790|1|65535\n" +
-    "ports.metrics|3|1\n" + // GET /metrics (Prometheus), public read-only
-    // MQTT
-    "mqtt.on|3|0\n" +
-    "mqtt.host|1|||||64|2\n" +
-    "mqtt.port|2|1883|1|65535\n" +
-    "mqtt.tls|3|0\n" +
-    "mqtt.period|2|10|1|3600\n" +
-    "mqtt.cmds|3|0\n" +
-    "mqtt.ha|3|1\n" +
-    "mqtt.haPrefix|1|homeassistant||||32\n" +
-    "mqttAuth.user|1|||||32\n" +
-    "mqttAuth.pass|1|||||64||s\n" +
-    "mqttAuth.client|1|||||32\n" +
-    "mqttTopic.prefix|1|||||64\n" + // empty: smartbms/<device id>
-    // FTP upload
-    "ftp.on|3|0\n" +
-    "ftp.host|1|||||64|2\n" +
-    "ftp.port|2|21|1|65535\n" +
-    "ftp.period|2|3600|10|86400\n" + // seconds
-    "ftp.cells|3|0\n" +
-    "ftpAuth.user|1|||||32\n" +
-    "ftpAuth.pass|1|||||64||s\n" +
-    // SD card logging
-    "sdlog.on|3|1\n" + // on from the first boot (schema 3); installed units keep theirs (store.ts)
-    "sdlog.period|2|60|1|86400\n" + // seconds
-    "sdlog.cells|3|0\n" +
-    // periodic reset; days: bit 0 Monday .. bit 6 Sunday
-    "preset.on|3|0\n" +
-    "preset.max|2|1|1|24\n" +
-    "preset.days|2|127|1|127\n" +
-    "preset.time|1|03:00|||5|5|3\n" +
-    // status page history: one point every hist.step seconds, HISTORY_POINTS (144) of them (600 s: 24 h)
-    "hist.step|2|600|1|3600\n" +
-    // user settings, written into the log files
-    "user.serial|1|||||32\n" +
-    "user.location|1|||||64\n" +
-    // BMS options; address 0: detect (0x40, then 0x80)
-    "bms.addr|2|0|0|128\n" +
-    "bms.invert|3|0"
-
-/** The numeric columns of FIELDS_TEXT from the fourth on. */
-const NUMBER_KEYS = ["min", "max", "minLength", "maxLength", "text"]
-
-function field(line: string): FieldSpec {
-    const p = splitText(line, "|")
-    const kind = parseInt(p[1])
-    const f: any = { id: p[0], kind, def: kind === KIND_STRING ? p[2] || "" : kind === KIND_BOOL ? p[2] === "1" : parseInt(p[2]) }
-    for (let k = 0; k < 5; k++) if (p[k + 3]) f[NUMBER_KEYS[k]] = parseInt(p[k + 3]) // absent: no key (heap)
-    if (p[8] === "s") f.secret = f.emptyOk = true
-    if (p[8] === "f80") f.forbidden = [80]
+export const FIELDS: FieldSpec[] = JSON.parse(`[
+ ["wifi.ssid",1,"",null,null,null,32,0],
+ ["wifi.pass",1,"",null,null,8,63,0,true,true],
+ ["wifi.host",1,"smartbms",null,null,1,32,1],
+ ["admin.pass",1,"",null,null,64,64,4,true,true],
+ ["ports.web",2,6789,1,65535,null,null,null,null,null,[80]],
+ ["ports.modbus",2,502,1,65535],
+ ["ports.unit",2,1,1,247],
+ ["ports.mbWrite",3,false],
+ ["ports.pcm",3,true],
+ ["ports.pcmPort",2,6790,1,65535],
+ ["ports.metrics",3,true],
+ ["mqtt.on",3,false],
+ ["mqtt.host",1,"",null,null,null,64,2],
+ ["mqtt.port",2,1883,1,65535],
+ ["mqtt.tls",3,false],
+ ["mqtt.period",2,10,1,3600],
+ ["mqtt.cmds",3,false],
+ ["mqtt.ha",3,true],
+ ["mqtt.haPrefix",1,"homeassistant",null,null,null,32,0],
+ ["mqttAuth.user",1,"",null,null,null,32,0],
+ ["mqttAuth.pass",1,"",null,null,0,64,0,true,true],
+ ["mqttAuth.client",1,"",null,null,null,32,0],
+ ["mqttTopic.prefix",1,"",null,null,null,64,0],
+ ["ftp.on",3,false],
+ ["ftp.host",1,"",null,null,null,64,2],
+ ["ftp.port",2,21,1,65535],
+ ["ftp.period",2,3600,10,86400],
+ ["ftp.cells",3,false],
+ ["ftpAuth.user",1,"",null,null,null,32,0],
+ ["ftpAuth.pass",1,"",null,null,0,64,0,true,true],
+ ["sdlog.on",3,true],
+ ["sdlog.period",2,60,1,86400],
+ ["sdlog.cells",3,false],
+ ["preset.on",3,false],
+ ["preset.max",2,1,1,24],
+ ["preset.days",2,127,1,127],
+ ["preset.time",1,"03:00",null,null,5,5,3],
+ ["hist.step",2,600,1,3600],
+ ["user.serial",1,"",null,null,null,32,0],
+ ["user.location",1,"",null,null,null,64,0],
+ ["bms.addr",2,0,0,128],
+ ["bms.invert",3,false],
+ ["bms.proto",2,0,0,1023],
+ ["bms.force",2,0,0,3],
+ ["bms.board",2,1,1,16]
+]`).map((row: any[]) => {
+    const f: any = {}
+    for (let k = 0; k < row.length; k++) if (row[k] !== null) f[KEYS[k]] = row[k]
     return f
-}
-
-export const FIELDS: FieldSpec[] = splitText(FIELDS_TEXT, "\n").map(field)
+})
 
 export function fieldSpec(id: string): FieldSpec {
     for (const f of FIELDS) if (f.id === id) return f
@@ -137,15 +130,9 @@ export function groups() {
 /** What a wrong character is told, by text kind (TEXT_ANY ...). */
 const TEXT_PROBLEMS = "no control characters|only a-z, 0-9 and -|a host name or IPv4 address|HH:MM|a SHA-256 in hex"
 
-function charOk(c: number, text: number) {
-    const lower = c >= 97 && c <= 122
-    const digit = c >= 48 && c <= 57
-    if (text === TEXT_HOSTNAME) return lower || digit || c === 45
-    if (text === TEXT_HOST) return lower || digit || (c >= 65 && c <= 90) || c === 45 || c === 46 || c === 95
-    if (text === TEXT_TIME) return digit || c === 58
-    if (text === TEXT_HASH) return digit || (c >= 97 && c <= 102)
-    return c >= 32 && c !== 127
-}
+/** The characters each text kind allows, by TEXT_* (TEXT_ANY: any printable, checked apart). */
+const ALLOWED =
+    "|abcdefghijklmnopqrstuvwxyz0123456789-|abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._|0123456789:|0123456789abcdef"
 
 /** null when `value` is acceptable for the field, else what is wrong with it. */
 export function validateValue(f: FieldSpec, value: any): string {
@@ -162,8 +149,9 @@ export function validateValue(f: FieldSpec, value: any): string {
     if (s.length > f.maxLength) return `at most ${f.maxLength} characters`
     if (f.minLength && s.length < f.minLength && !(f.emptyOk && s.length === 0))
         return f.emptyOk ? `empty or at least ${f.minLength} characters` : `at least ${f.minLength} characters`
+    const allowed = splitText(ALLOWED, "|")[f.text || 0]
     for (let i = 0; i < s.length; i++)
-        if (!charOk(s.charCodeAt(i), f.text)) return splitText(TEXT_PROBLEMS, "|")[f.text || 0]
+        if (f.text ? allowed.indexOf(s.charAt(i)) < 0 : s.charCodeAt(i) < 32 || s.charCodeAt(i) === 127) return splitText(TEXT_PROBLEMS, "|")[f.text || 0]
     if (f.text === TEXT_HOSTNAME && (s.charCodeAt(0) === 45 || s.charCodeAt(s.length - 1) === 45)) return "cannot start or end with -"
     if (f.text === TEXT_TIME) {
         const h = parseInt(s.slice(0, 2))

@@ -2,7 +2,7 @@
 // to its factory default with a console warning), changed only through updateSettings (validated,
 // all or nothing per group), wiped by factoryReset. Migrates older schema versions.
 import * as ds from "@devicescript/core"
-import { settings, writeSetting, deleteSetting } from "@devicescript/settings"
+import { settings, readSetting, writeSetting, deleteSetting } from "@devicescript/settings"
 import { FIELDS, MAX_STORED_BYTES, SCHEMA_VERSION, defaults, fieldSpec, groupOf, groups, nameOf, validateValue } from "./schema"
 
 export const VERSION_KEY = "cfgVersion"
@@ -67,7 +67,6 @@ async function migrate() {
         if (o["on"] === undefined) {
             o["on"] = false
             await writeSetting("sdlog", o)
-            console.log("settings: SD logging stays off on this installed unit (schema 3 turns it on for new ones)")
         }
         version = 3
         await writeSetting(VERSION_KEY, version)
@@ -153,12 +152,18 @@ export async function updateSettings(changes: Record<string, any>): Promise<Reco
 /** Keys kept outside the groups; factory reset deletes them too. */
 const OTHER_KEYS = ["resetCount", V1_BMS_ADDRESS, V1_BMS_INVERT, V1_BOOTS]
 
+/** Keys of the device itself, not of its owner: kept by a factory reset (the access point's password). */
+const DEVICE_KEYS = ["apPass"]
+
 /** Wipes every setting (Wi-Fi, passwords, counters, everything) back to the factory defaults. */
 export async function factoryReset() {
+    const kept: any[] = []
+    for (const k of DEVICE_KEYS) kept.push(await readSetting<any>(k, null))
     // every key by name: the settings service's `clear` does nothing in the DeviceScript 2.16.4 VM
     for (const g of groups()) await deleteSetting(g)
     for (const k of OTHER_KEYS) await deleteSetting(k)
     await settings.clear()
+    for (let i = 0; i < DEVICE_KEYS.length; i++) if (kept[i] !== null) await writeSetting(DEVICE_KEYS[i], kept[i])
     await writeSetting(VERSION_KEY, SCHEMA_VERSION)
     values = defaults()
     settingsChanged.emit(Object.keys(values))

@@ -30,7 +30,6 @@ async function logFile(kind: string, name: string): Promise<HttpResponse> {
     }
     return {
         status: 200, type: "text/csv; charset=utf-8", body: "",
-        headers: { "Content-Disposition": `attachment; filename="${kind}-${name}"` },
         stream: async (w: BodyWriter) => {
             for (let at = 0; at < size; at += READ_BYTES) await w.write(await read(path, at, Math.min(READ_BYTES, size - at)))
         },
@@ -41,7 +40,7 @@ async function logList(): Promise<HttpResponse> {
     try {
         await entryAt("/", 0) // a missing card answers now, with a status, not in the middle of the list
     } catch (e) {
-        return problem((e as FileStoreError).status === STATUS_NOT_FOUND ? 404 : 503, (e as Error).message)
+        return problem(503, (e as Error).message)
     }
     return {
         status: 200, type: "application/json", body: "",
@@ -56,7 +55,7 @@ async function logList(): Promise<HttpResponse> {
                         if ((err as FileStoreError).status !== STATUS_NOT_FOUND) throw err // no folder yet: no files
                     }
                     if (!e) break
-                    if (!e.isFolder) await w.write(`${i ? "," : ""}{"name":"${e.name}","size":${e.size},"modified":${e.modified}}`)
+                    await w.write(`${i ? "," : ""}{"name":"${e.name}","size":${e.size},"modified":${e.modified}}`)
                 }
             }
             await w.write("]}")
@@ -68,23 +67,20 @@ async function logList(): Promise<HttpResponse> {
 /** `body`: the parsed JSON body or undefined; `loggedIn`: a valid session. */
 export async function handleDataApi(req: HttpRequest, body: any, loggedIn: boolean): Promise<HttpResponse> {
     const p = req.path
-    const get = req.method === "GET" || req.method === "HEAD"
-    if (p === "/api/history") {
-        if (!get) return problem(405, "GET only")
-        return { status: 200, type: "application/octet-stream", body: "", stream: async (w: BodyWriter) => await writeHistory(async (b: Buffer) => await w.write(b)) }
-    }
-    if (p.indexOf("/api/logs") === 0) {
-        if (!get) return problem(405, "GET only")
+    if (p === "/api/history" || p.indexOf("/api/logs") === 0) {
+        if (req.method !== "GET" && req.method !== "HEAD") return problem(405, "GET only")
+        if (p === "/api/history")
+            return { status: 200, type: "application/octet-stream", body: "", stream: async (w: BodyWriter) => await writeHistory(async (b: Buffer) => await w.write(b)) }
         const parts = splitText(p, "/") // "", "api", "logs", kind, name
         if (parts.length === 3) return await logList()
-        return parts.length === 5 ? await logFile(parts[3], parts[4]) : problem(404, "no such log file")
+        return await logFile(parts[3], parts.length === 5 ? parts[4] : "")
     }
     if (p !== "/api/backup") return null
     if (!loggedIn) return problem(401, "log in first")
-    if (!get && req.method !== "POST") return problem(405, "GET or POST")
+    if (req.method !== "POST") return problem(405, "POST only (the settings without passwords: GET /api/settings)")
     // with the secrets (Wi-Fi, MQTT and FTP passwords) only after the admin password again
-    if (!get && (!body || typeof body.password !== "string" || passwordHash(body.password) !== setting("admin.pass"))) return problem(403, "wrong admin password")
+    if (!body || typeof body.password !== "string" || passwordHash(body.password) !== setting("admin.pass")) return problem(403, "wrong admin password")
     const settings: Record<string, any> = {}
-    for (const f of FIELDS) if (f.id !== "admin.pass" && (!get || !f.secret)) settings[f.id] = setting(f.id)
-    return json(200, { format: BACKUP_FORMAT, schema: SCHEMA_VERSION, firmware: FIRMWARE_VERSION, secrets: !get, settings })
+    for (const f of FIELDS) if (f.id !== "admin.pass") settings[f.id] = setting(f.id)
+    return json(200, { format: BACKUP_FORMAT, schema: SCHEMA_VERSION, firmware: FIRMWARE_VERSION, secrets: true, settings })
 }

@@ -83,17 +83,18 @@ const SECURITY_HEADERS =
     "X-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\nReferrer-Policy: no-referrer\r\n" +
     "Content-Security-Policy: default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'\r\n"
 
-/** The bytes of a response; `keepAlive` false adds Connection: close. */
-export function responseBytes(res: HttpResponse, keepAlive: boolean, head: boolean) {
-    const body = typeof res.body === "string" ? Buffer.from(res.body) : res.body
+/**
+ * The head of a response (status line and headers, up to the empty line); `keepAlive` false adds
+ * Connection: close. The body is sent apart: no copy of head and body together is made. A streamed
+ * body (stream.ts) is sent chunked.
+ */
+export function responseHead(res: HttpResponse, bodyLength: number, keepAlive: boolean) {
     let h = `HTTP/1.1 ${res.status} ${reason(res.status)}\r\n`
-    if (!res.stream) h += `Content-Type: ${res.type}\r\nContent-Length: ${body.length}\r\n`
-    else h += `Content-Type: ${res.type}\r\nTransfer-Encoding: chunked\r\n`
+    h += `Content-Type: ${res.type}\r\n` + (res.stream ? "Transfer-Encoding: chunked\r\n" : `Content-Length: ${bodyLength}\r\n`)
     h += keepAlive ? `Connection: keep-alive\r\nKeep-Alive: timeout=${KEEP_ALIVE_S}\r\n` : "Connection: close\r\n"
     if (res.headers) for (const k of Object.keys(res.headers)) h += `${k}: ${res.headers[k]}\r\n`
     if (!res.headers || !res.headers["Cache-Control"]) h += "Cache-Control: no-store\r\n"
-    h += SECURITY_HEADERS + "\r\n"
-    return head || res.stream ? Buffer.from(h) : Buffer.from(h).concat(body)
+    return h + SECURITY_HEADERS + "\r\n"
 }
 
 export function json(status: number, value: any): HttpResponse {

@@ -3,7 +3,6 @@ import * as ds from "@devicescript/core"
 import { bmsLink, currentSnapshot, pollingPaused } from "../bms/store"
 import { ftpStatus } from "../ftp/uploader"
 import { mqttStatus } from "../mqtt/uplink"
-import { wifiSignal } from "../net/wifi"
 import { sdStatus } from "../sdlog/logger"
 import { setting } from "../settings/store"
 import { deviceInfo } from "./api"
@@ -28,6 +27,5 @@ export async function handleMetrics(req: HttpRequest): Promise<HttpResponse> {
     v.sd_rows = sd.rows
     v.ftp = ftpStatus().state
     v.mqtt = mqttStatus().state
-    v.rssi = await wifiSignal()
     return { status: 200, type: METRICS_TYPE, body: "", stream: async (w: BodyWriter) => await writeMetrics(v, async (t: string) => await w.write(t)) }
 }

@@ -43,8 +43,7 @@ const METRICS =
     "sd|sd_card_state|gauge|1|state|SD card logging (off, ok, no_card, full, io_error, ...).\n" +
     "sd_rows|sd_rows_written_total|counter|1||Main log rows written since the firmware started.\n" +
     "ftp|ftp_state|gauge|1|state|FTP upload (off, idle, sending, ok, failed).\n" +
-    "mqtt|mqtt_state|gauge|1|state|MQTT uplink (off, connecting, connected, failed).\n" +
-    "rssi|wifi_signal_dbm|gauge|1||Wi-Fi signal of the station link."
+    "mqtt|mqtt_state|gauge|1|state|MQTT uplink (off, connecting, connected, failed)."
 
 /** `v`: the values by key (see METRICS). */
 export async function writeMetrics(v: any, out: (text: string) => Promise<void>) {

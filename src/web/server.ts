@@ -7,34 +7,56 @@ import { setting } from "../settings/store"
 import { serveTcp, SocketFailure, TcpConnection } from "../platform/stream-sockets"
 import { handleApi } from "./api"
 import { handleMetrics, METRICS_PATH } from "./metrics-route"
-import { writeResponse } from "./stream"
+import { sendStream } from "./stream"
 import { ASSETS } from "./assets.generated"
-import { HttpRequest, HttpResponse, MAX_BODY_BYTES, MAX_HEAD_BYTES, parseHead, problem, responseBytes } from "./http"
+import { HttpRequest, HttpResponse, MAX_BODY_BYTES, MAX_HEAD_BYTES, parseHead, problem, responseHead } from "./http"
 
 /** Browsers keep up to 6 connections per host: fewer would turn their own requests away. */
 export const MAX_ACTIVE = 6
-export const BACKLOG = 8
+/** Connections held at once (serveTcp): the browser's 6; a 7th is closed at once (its memory). */
+export const BACKLOG = MAX_ACTIVE
 export const IDLE_TIMEOUT_MS = 5000
 
 let active = 0
+let responding = false
+const responded = ds.emitter<number>()
 
 interface Incoming {
     request: HttpRequest
     status: number
 }
 
+/** Does `b` begin like a request line (a method in capitals, then a space)? */
+function methodLike(b: Buffer) {
+    for (let i = 0; i < b.length && i <= 10; i++) {
+        if (b[i] === 32) return i > 0
+        if (b[i] < 65 || b[i] > 90) return false
+    }
+    return b.length <= 10
+}
+
 /** Reads one request; null when the connection closed or idled out before one began. */
 async function readRequest(conn: TcpConnection): Promise<Incoming> {
-    let acc: Buffer = null
+    // the head's pieces are kept as they came and joined once, when the head is whole: no growing
+    // copies (a 2 KB head would otherwise cost 12 KB of copies on a 64 KB heap)
+    const pieces: Buffer[] = []
+    let size = 0
     let end = -1
+    let run = 0 // how much of CR LF CR LF was seen at the end of the previous pieces
     while (end < 0) {
         const b = await conn.read(IDLE_TIMEOUT_MS)
-        if (!b) return acc ? { request: null, status: 400 } : null
-        acc = acc ? acc.concat(b) : b
-        for (let i = 3; i < acc.length && end < 0; i++) if (acc[i] === 10 && acc[i - 1] === 13 && acc[i - 2] === 10 && acc[i - 3] === 13) end = i - 3
-        if (end < 0 && acc.length > MAX_HEAD_BYTES) return { request: null, status: 431 }
+        if (!b) return size ? { request: null, status: 400 } : null
+        if (!size && !methodLike(b)) return { request: null, status: 400 } // garbage: nothing to keep reading for
+        for (let i = 0; i < b.length && end < 0; i++) {
+            run = b[i] === (run & 1 ? 10 : 13) ? run + 1 : b[i] === 13 ? 1 : 0
+            if (run === 4) end = size + i - 3
+        }
+        pieces.push(b)
+        size += b.length
+        if (end < 0 && size > MAX_HEAD_BYTES) return { request: null, status: 431 }
     }
     if (end > MAX_HEAD_BYTES) return { request: null, status: 431 }
+    const acc = Buffer.concat(...pieces)
     const parsed = parseHead(acc.slice(0, end).toString())
     if (!parsed.request) return { request: null, status: parsed.status }
     const req = parsed.request
@@ -71,42 +93,60 @@ async function respond(req: HttpRequest, poller: BmsPoller): Promise<HttpRespons
     return asset(req)
 }
 
+/** Sends a response: the head, then the body (none for HEAD), without joining them in memory. */
+async function send(conn: TcpConnection, res: HttpResponse, keepAlive: boolean, headOnly: boolean) {
+    const body = typeof res.body === "string" ? Buffer.from(res.body) : res.body
+    await conn.write(responseHead(res, body.length, keepAlive))
+    if (!headOnly) await conn.write(body)
+}
+
 async function serve(conn: TcpConnection, poller: BmsPoller) {
     active++
     try {
         if (active > MAX_ACTIVE) {
-            await conn.write(responseBytes(problem(503, "busy: too many connections"), false, false))
+            await send(conn, problem(503, "busy: too many connections"), false, false)
             return
         }
         for (;;) {
             const incoming = await readRequest(conn)
             if (!incoming) break
             if (!incoming.request) {
-                await conn.write(responseBytes(problem(incoming.status, "bad request"), false, false))
+                await send(conn, problem(incoming.status, "bad request"), false, false)
                 break
             }
             const req = incoming.request
-            let res: HttpResponse
+            // one response is made and sent at a time: what one costs in heap (the status JSON, a
+            // page) is then paid once, not once per open connection
+            while (responding) await ds.wait(responded, 1000)
+            responding = true
+            let res: HttpResponse = null
             try {
-                res = await respond(req, poller)
-            } catch (e) {
-                console.warn(`Web: ${req.method} ${req.path}: ${(e as Error).message}`)
-                res = problem(500, "internal error")
+                try {
+                    res = await respond(req, poller)
+                } catch (e) {
+                    console.warn(`Web: ${req.method} ${req.path}: ${(e as Error).message}`)
+                    res = problem(500, "internal error")
+                }
+                await send(conn, res, req.keepAlive, req.method === "HEAD")
+            } finally {
+                responding = false
+                responded.emit(1)
             }
-            const whole = await writeResponse(conn, req, res)
-            if (!whole || !req.keepAlive) break
+            // a streamed body (a log file, /metrics) goes out after the lock: it holds a packet, not the body
+            if (res.stream && req.method !== "HEAD" && !(await sendStream(conn, res, req.path))) break
+            if (!req.keepAlive) break
         }
     } catch (e) {
         if (!(e instanceof SocketFailure)) console.warn(`Web: ${conn.remoteAddress}: ${(e as Error).message}`)
         // a SocketFailure: the client went away; nothing to answer
     } finally {
         active--
-        await conn.close()
     }
 }
 
 export async function startWeb(poller: BmsPoller) {
     const port = setting("ports.web") as number
-    await serveTcp("web connection", port, BACKLOG, async (conn: TcpConnection) => await serve(conn, poller))
+    const listener = await serveTcp("web connection", port, BACKLOG, async (conn: TcpConnection) => await serve(conn, poller))
     console.log(`Web: port ${port}`)
+    return listener
 }

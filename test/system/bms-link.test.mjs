@@ -35,7 +35,7 @@ for (const [cells, sensors] of [[4, 1], [14, 2], [16, 3], [48, 16]]) {
     test(`${cells} cells and ${sensors} sensors: the firmware's snapshot is the battery's`, async t => {
         const d = await startTestDongle(t, { bms: { cells, temperatureSensors: sensors, current: -7.5, capacityAh: 5000, soc: 64.2 } })
         await linkOk(d)
-        // the slow data (0x50, 0x53, 0x57, 0x59, 0x5A, 0x61) are read one per cycle at start
+        // the slow data (0x50, 0x57) are read one per cycle at start
         let s = await d.bmsService.read()
         for (let i = 0; i < 50 && !s.battery_code; i++) {
             await sleep(200)

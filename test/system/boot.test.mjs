@@ -26,9 +26,15 @@ test("first boot: banner, counter, window, then the access point of a dongle wit
     const d = await startTestDongle(t)
     const ap = await d.waitForLine(/^Wi-Fi: access point mode/, { timeoutMs: 20000 })
     const id = (await d.waitForLine(/^Device id: /)).slice(11)
-    assert.match(d.lines.join("\n"), /^smartbms-dongle \d+\.\d+\.\d+\nDevice id: [0-9a-f]{16}\nBoard: .+\nReset counter: 1$/m)
-    assert.equal(ap, `Wi-Fi: access point mode, SSID SmartBMS-${id.slice(-4).toUpperCase()}, WPA2 password ${id.slice(0, 8)}, IP 127.0.0.1`)
+    const banner = /^smartbms-dongle \d+\.\d+\.\d+\nDevice id: [0-9a-f]{16}\nBoard: .+\nSetup access point: (SmartBMS-[0-9A-F]{4}), WPA2 password ([a-z0-9]{10})\nReset reason: power_on \(power applied\)\nReset counter: 1$/m.exec(d.lines.join("\n"))
+    assert.ok(banner, d.lines.join("\n"))
+    const [, ssid, password] = banner
+    assert.equal(ap, `Wi-Fi: access point mode, SSID ${ssid}, WPA2 password ${password}, IP 127.0.0.1`)
+    assert.equal(ssid, `SmartBMS-${id.slice(-4).toUpperCase()}`)
+    // the password is random: nothing the dongle publishes (its id) tells it
+    assert.ok(!id.includes(password.slice(0, 4)), `password ${password} from id ${id}`)
     await d.waitForLine("Web: http://127.0.0.1:6789/ (http://smartbms.local:6789/)")
+    await d.waitForLine("LED: ap_mode") // printed right after, maybe in the next chunk of output
     assert.ok(d.lines.includes("Reset counter 1: normal start"))
     assert.deepEqual(ledSequence(d), ["reset_window", "ap_mode"])
     assert.equal(d.accessPoint.apSsid.values()[0], `SmartBMS-${id.slice(-4).toUpperCase()}`)
@@ -89,7 +95,10 @@ test("six presses: factory defaults, then access point mode", async t => {
     await d.waitForLine("Reset counter 6: restoring factory defaults, then access point mode", { since, timeoutMs: 20000 })
     await d.waitForLine("Factory reset: done", { since })
     await d.waitForLine("Wi-Fi: no network configured", { since })
-    await d.waitForLine(/^Wi-Fi: access point mode/, { since })
+    const ap = await d.waitForLine(/^Wi-Fi: access point mode/, { since })
+    // the access point's password is the device's own (like a label): a factory reset keeps it
+    const firstPassword = /WPA2 password (\w+)/.exec(d.lines.find(l => l.startsWith("Setup access point: ")))[1]
+    assert.match(ap, new RegExp(`WPA2 password ${firstPassword},`))
     assert.equal((await d.readFirmwareSetting("wifi")).length, 0)
     assert.equal((await d.readFirmwareSetting("admin")).length, 0)
     assert.deepEqual(ledSequence(d, since), ["reset_window", "factory_reset", "reset_window", "ap_mode"])

@@ -46,6 +46,23 @@ test("malformed capture line names the file and line", async t => {
     assertOneLineError(await runCli(["--bms-capture", file, "--state", path.join(dir, "s")]), /cap\.txt:1: malformed bytes "A5 01 9"/)
 })
 
+test("malformed register image line names the file and line", async t => {
+    const dir = tempDir(t)
+    const file = path.join(dir, "image.txt")
+    const run = async text => (fs.writeFileSync(file, text), await runCli(["--bms-capture", file, "--state", path.join(dir, "s")]))
+    assertOneLineError(await run("# newer unit\nprotocol d2\n@0000: 0CCF 0CD\n"), /image\.txt:3: malformed register values "0CCF 0CD"/)
+    assertOneLineError(await run("protocol 81 board 1\n@00G0: 0000\n"), /image\.txt:2: malformed line "@00G0: 0000"/)
+    assertOneLineError(await run("@0000: 0CCF\n"), /image\.txt:1: registers before the "protocol d2" or "protocol 81 board N" line/)
+    assertOneLineError(await run("protocol 81 board 17\n"), /image\.txt:1: board number 17 is out of range 1\.\.16/)
+    assertOneLineError(await run("protocol x\n"), /image\.txt:1: malformed line "protocol x"/)
+})
+
+test("bad BMS protocol options", async () => {
+    assertOneLineError(await runCli(["--bms-protocol", "modbus"]), /^smartbms-host: --bms-protocol: "modbus" is not a5, d2 or 81$/)
+    assertOneLineError(await runCli(["--bms-board", "2"]), /--bms-board is the board number of the 81 scheme/)
+    assertOneLineError(await runCli(["--bms-protocol", "81", "--bms-board", "0"]), /--bms-board: "0" is not a whole number from 1 to 16/)
+})
+
 test("missing firmware image", async t => {
     const dir = tempDir(t)
     assertOneLineError(

@@ -6,6 +6,7 @@ import assert from "node:assert/strict"
 import dgram from "node:dgram"
 import { startTestDongle, sleep, tempDir } from "./helpers.mjs"
 import { checksum } from "../../host/bms/daly-frame.mjs"
+import { crcOk, readRequest, writeRequest } from "../../host/bms/modbus-frame.mjs"
 
 function request(id, address = 0x40) {
     const f = Buffer.alloc(13)
@@ -68,6 +69,27 @@ test("PCMaster reads 0x90 and every cell frame through the bridge, byte for byte
     await sleep(1500)
     assert.ok(d.bms.requestLog.length - resumed > 5, "polling again")
 })
+
+for (const [protocol, address, reply] of [["d2", 0xd2, 0xd2], ["81", 0x81, 0x51]]) {
+    test(`the newer protocol (${protocol}) through the bridge: replies whole, byte for byte, writes echoed`, async t => {
+        const d = await startTestDongle(t, { bms: { protocol, cells: 16 } })
+        await d.waitForLine(/^PCMaster bridge: UDP port 6790/, { timeoutMs: 25000 })
+        await d.waitForLine(/^BMS link: ok/)
+        const port = await d.waitForPort(6790)
+        const pc = await udpClient(t)
+        const count = protocol === "d2" ? 80 : 64
+        const live = await pc.ask(port, readRequest(address, 0, count))
+        assert.equal(live.length, 5 + 2 * count, "the whole reply in one datagram")
+        assert.deepEqual([live[0], live[1], live[2]], [reply, 3, 2 * count])
+        assert.ok(crcOk(live), "CRC low byte first, as the BMS sent it")
+        assert.equal(live.readUInt16BE(3), d.bms.model.cellVoltagesMv()[0])
+        const chg = protocol === "d2" ? 0xa5 : 0x121
+        const echo = await pc.ask(port, writeRequest(address, chg, 0))
+        assert.deepEqual(echo, Buffer.concat([Buffer.from([reply]), writeRequest(address, chg, 0).subarray(1, 6), echo.subarray(6)]))
+        assert.ok(crcOk(echo))
+        assert.equal(d.bms.model.chargeMos, false)
+    })
+}
 
 test("one session at a time: a second client gets nothing and the console says why", async t => {
     const d = await startTestDongle(t, { bms: { cells: 4 } })

@@ -148,7 +148,7 @@ test("each fault kind does what it says", async t => {
     bms.setFaults({ rate: 0.5 })
     for (let i = 0; i < 20; i++) await ask(bms, request(0x90), 40)
     assert.ok(bms.stats.faults >= 5 + 3, `faults at random: ${bms.stats.faults}`)
-    assert.deepEqual(FAULT_KINDS, ["bad_checksum", "truncated", "stale_frame", "garbage", "extra_frames"])
+    assert.deepEqual(FAULT_KINDS, ["bad_checksum", "truncated", "stale_frame", "garbage", "extra_frames", "leftover"])
 })
 
 test("capture format: concatenated lines per id, silent, comments; errors name the line", async t => {
@@ -165,4 +165,38 @@ test("capture format: concatenated lines per id, silent, comments; errors name t
     assert.equal((await ask(cap, request(0x95, 0x80))).bytes.length, 26)
     assert.equal((await ask(cap, request(0x94))).bytes.length, 0)
     assert.equal((await ask(cap, request(0x90))).bytes.length, 0)
+})
+
+test("register-image capture: reads all in the image answered, others not; writes change it and are echoed", async t => {
+    const { readRequest, writeRequest, crcOk } = await import("../../host/bms/modbus-frame.mjs")
+    const dir = tempDir(t)
+    const file = path.join(dir, "image.txt")
+    fs.writeFileSync(file, "# board 2\nprotocol 81 board 2\n@0000: 0CF4 0CF0\n@0121: 0001 0001\n")
+    const cap = new CaptureBms(file)
+    t.after(() => cap.close())
+    const r = (await ask(cap, readRequest(0x82, 0, 2))).bytes
+    assert.deepEqual([...r.subarray(0, 7)], [0x52, 3, 4, 0x0c, 0xf4, 0x0c, 0xf0])
+    assert.ok(crcOk(r))
+    assert.equal((await ask(cap, readRequest(0x82, 0, 3))).bytes.length, 0, "register 2 is not in the image")
+    assert.equal((await ask(cap, readRequest(0x81, 0, 2))).bytes.length, 0, "board 1 is not this unit")
+    const echo = (await ask(cap, writeRequest(0x82, 0x121, 0))).bytes
+    assert.deepEqual([...echo.subarray(0, 6)], [0x52, 6, 0x01, 0x21, 0, 0])
+    assert.ok(crcOk(echo))
+    assert.deepEqual([...(await ask(cap, readRequest(0x82, 0x121, 2))).bytes.subarray(3, 7)], [0, 0, 0, 1])
+    assert.equal((await ask(cap, writeRequest(0x82, 0x200, 1))).bytes.length, 0, "a write outside the image is not answered")
+    assert.match(cap.describe(), /register image, protocol 81 board 2, 4 registers/)
+})
+
+test("the virtual BMS in the newer protocol: its reply address, CRC low byte first, the other protocol ignored", async t => {
+    const { readRequest, crcOk, crc16 } = await import("../../host/bms/modbus-frame.mjs")
+    const bms = new VirtualBms({ protocol: "81", board: 4, cells: 20 })
+    t.after(() => bms.close())
+    const r = (await ask(bms, readRequest(0x84, 0, 64), 300)).bytes
+    assert.equal(r.length, 5 + 128)
+    assert.deepEqual([r[0], r[1], r[2]], [0x54, 3, 128])
+    const crc = crc16(r, r.length - 2)
+    assert.deepEqual([r.at(-2), r.at(-1)], [crc & 0xff, crc >> 8], "CRC low byte first")
+    assert.ok(crcOk(r))
+    assert.equal((await ask(bms, request(0x90))).bytes.length, 0, "0xA5 frames are not answered")
+    assert.throws(() => new VirtualBms({ protocol: "d2", cells: 40 }), /32 cell slots/)
 })

@@ -1,7 +1,7 @@
 import { describe, test, expect } from "@devicescript/test"
 import { outcomeFor, OUTCOME_AP, OUTCOME_FACTORY, OUTCOME_NORMAL } from "../../src/boot/reset-counter"
 import { ledPatternFor, LED_AP_MODE, LED_BMS_ERROR, LED_CONNECTING, LED_FACTORY_RESET, LED_NORMAL, LED_RESET_WINDOW, LED_UPLINK_FAILING, patternSteps } from "../../src/led/patterns"
-import { accessPointPassword, accessPointSsid } from "../../src/net/wifi"
+import { accessPointSsid, passwordFrom } from "../../src/net/wifi"
 
 describe("reset counter", () => {
     test("1-2 normal, 3-5 access point, 6 and more factory defaults", () => {
@@ -33,8 +33,12 @@ describe("LED", () => {
 })
 
 describe("access point name", () => {
-    test("SmartBMS- and the device id's last 4 digits; password its first 8", () => {
+    test("SmartBMS- and the device id's last 4 digits", () => {
         expect(accessPointSsid("2ac886d345fc324d")).toBe("SmartBMS-324D")
-        expect(accessPointPassword("2ac886d345fc324d")).toBe("2ac886d3")
+    })
+    test("the password comes from random bytes only, in an alphabet without look-alikes", () => {
+        expect(passwordFrom(Buffer.from([0, 1, 30, 31, 255, 100, 7, 8, 9, 10]))).toBe("ab9ahhhjkm")
+        const p = passwordFrom(Buffer.from([48, 111, 49, 108, 105, 79, 73, 76, 200, 201]))
+        for (const c of ["0", "o", "1", "l", "i"]) expect(p.indexOf(c)).toBe(-1)
     })
 })

@@ -1,5 +1,5 @@
 import { describe, test, expect } from "@devicescript/test"
-import { checksum, decodePackBasics, encodeRequest, FrameReader } from "../../src/bms/frame"
+import { checksum, decodePackBasics, encodeRequest, FrameReader, FrameSequence } from "../../src/bms/frame"
 
 const hexFrame = (s: string) => Buffer.from(s.split(" ").join(""), "hex")
 
@@ -76,5 +76,47 @@ describe("frame reader", () => {
         const r = new FrameReader()
         const frames = r.push(good.slice(0, 7).concat(good))
         expect(frames.length).toBe(1)
+    })
+})
+
+/** Offers frame numbers in turn; returns the ones the reply is made of and whether it completed. */
+function offer(count: number, numbers: number[]) {
+    const seq = new FrameSequence(count)
+    let taken: number[] = []
+    for (const n of numbers) {
+        if (seq.complete()) break
+        if (seq.offer(n)) {
+            if (n === 1) taken = [] // the reply starts again: what was taken before is dropped
+            taken.push(n)
+        }
+    }
+    return { taken: taken.join(","), complete: seq.complete() }
+}
+
+describe("frames of a multi-frame reply only in order 1..N", () => {
+    test("in order: complete", () => {
+        const r = offer(6, [1, 2, 3, 4, 5, 6])
+        expect(r.taken).toBe("1,2,3,4,5,6")
+        expect(r.complete).toBe(true)
+    })
+    test("the previous reply's frame 6 before frame 1 is discarded (mpp-solar#516)", () => {
+        const r = offer(6, [6, 1, 2, 3, 4, 5, 6])
+        expect(r.taken).toBe("1,2,3,4,5,6")
+        expect(r.complete).toBe(true)
+    })
+    test("a leftover of every frame number before frame 1 never completes a reply", () => {
+        for (let k = 1; k <= 6; k++) {
+            expect(offer(6, [k, 1, 2, 3, 4, 5]).complete).toBe(false)
+            expect(offer(6, [k, 1, 2, 3, 4, 5, 6]).taken).toBe("1,2,3,4,5,6")
+        }
+    })
+    test("a jump is discarded; the reply cannot complete without the missing frame", () => {
+        const r = offer(3, [1, 3, 3])
+        expect(r.taken).toBe("1")
+        expect(r.complete).toBe(false)
+    })
+    test("a repeat makes the reply ambiguous: it starts again at frame 1", () => {
+        expect(offer(3, [1, 2, 2, 3]).complete).toBe(false)
+        expect(offer(3, [1, 2, 2, 3, 1, 2, 3]).taken).toBe("1,2,3")
     })
 })

@@ -1,6 +1,6 @@
 import { describe, test, expect } from "@devicescript/test"
 import { writeMetrics } from "../../src/web/metrics"
-import { hex, writeResponse } from "../../src/web/stream"
+import { sendStream } from "../../src/web/stream"
 
 const VALUES = {
     firmware: "0.1.0", id: "abcd", uptime_s: 12, reset_counter: 1, link: "ok", paused: false, voltage_v: 13.2, current_a: -6.4, power_w: -84.5,
@@ -30,11 +30,6 @@ describe("metrics", () => {
         expect(text.indexOf("rated_capacity") < 0).toBe(true) // null: left out
         expect(text.indexOf("wifi_signal") < 0).toBe(true)
     })
-    test("chunk sizes in hex", () => {
-        expect(hex(0)).toBe("0")
-        expect(hex(896)).toBe("380")
-        expect(hex(65535)).toBe("ffff")
-    })
 })
 
 describe("streamed bodies", () => {
@@ -43,10 +38,26 @@ describe("streamed bodies", () => {
         const conn: any = { write: async (b: Buffer | string) => { written.push(typeof b === "string" ? Buffer.from(b) : b) } }
         const req: any = { method: "GET", path: "/metrics", keepAlive: true }
         const res: any = { status: 200, type: "text/plain", body: "", stream: async (w: any) => { await writeMetrics(VALUES, async (t: string) => await w.write(t)) } }
-        expect(await writeResponse(conn, req, res)).toBe(true)
+        expect(await sendStream(conn, res, "/metrics")).toBe(true)
         let all = ""
         for (const b of written) all += b.toString()
-        expect(all.indexOf("Transfer-Encoding: chunked") > 0).toBe(true)
-        expect(all.slice(all.length - 5)).toBe("0\r\n\r\n")
+        // the chunks: size in hex, CRLF, that many bytes, CRLF; then the last chunk, size 0
+        let at = 0
+        let body = ""
+        let chunks = 0
+        for (;;) {
+            const eol = all.indexOf("\r\n", at)
+            let n = 0
+            for (let k = at; k < eol; k++) n = n * 16 + "0123456789abcdef".indexOf(all.charAt(k))
+            if (n === 0) break
+            body += all.slice(eol + 2, eol + 2 + n)
+            expect(all.slice(eol + 2 + n, eol + 4 + n)).toBe("\r\n")
+            at = eol + 4 + n
+            chunks++
+        }
+        expect(all.slice(at)).toBe("0\r\n\r\n")
+        expect(chunks >= 2).toBe(true)
+        expect(body.indexOf("# HELP smartbms_uptime_seconds") === 0).toBe(true)
+        expect(body.slice(body.length - 28)).toBe('smartbms_mqtt_state{state="failed"} 1\n'.slice(-28))
     })
 })
