@@ -15,35 +15,35 @@ export const METRICS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
  * its number from 1 ("alarm": one per named alarm bit, 1 for those in the list).
  */
 const METRICS =
-    "uptime_s|uptime_seconds|gauge|1||Time since the firmware started.\n" +
-    "reset_counter|quick_restarts|gauge|1||The reset counter of this boot: quick consecutive restarts (docs/boot.md).\n" +
-    "link|bms_link|gauge|1|state|State of the BMS link (starting, ok, bms_data_error).\n" +
-    "polling|bms_polling|gauge|1|state|BMS polling: active, or paused_for_pcmaster while a PCMaster session has the BMS.\n" +
+    "uptime_s|uptime_seconds|gauge|1||Since start.\n" +
+    "reset_counter|quick_restarts|gauge|1||Reset counter of this boot.\n" +
+    "link|bms_link|gauge|1|state|BMS link.\n" +
+    "polling|bms_polling|gauge|1|state|BMS polling.\n" +
     "voltage_v|pack_voltage_volts|gauge|1||Pack voltage.\n" +
-    "current_a|pack_current_amperes|gauge|1||Pack current, positive while charging.\n" +
-    "power_w|pack_power_watts|gauge|1||Pack power, positive while charging.\n" +
-    "soc_pct|state_of_charge_ratio|gauge|100||State of charge, 0 to 1.\n" +
-    "remaining_ah|remaining_capacity_coulombs|gauge|0.000277777777777777778||Remaining capacity (1 Ah = 3600 C).\n" +
-    "rated_ah|rated_capacity_coulombs|gauge|0.000277777777777777778||Rated capacity of the pack (1 Ah = 3600 C).\n" +
-    "cycles|charge_cycles_total|counter|1||Charge cycles counted by the BMS.\n" +
-    "cells_mv|cell_voltage_volts|gauge|1000|cell|Voltage of each cell.\n" +
+    "current_a|pack_current_amperes|gauge|1||Pack current, + charging.\n" +
+    "power_w|pack_power_watts|gauge|1||Pack power, + charging.\n" +
+    "soc_pct|state_of_charge_ratio|gauge|100||State of charge.\n" +
+    "remaining_ah|remaining_capacity_coulombs|gauge|0.000277777777777777778||Remaining capacity.\n" +
+    "rated_ah|rated_capacity_coulombs|gauge|0.000277777777777777778||Rated capacity.\n" +
+    "cycles|charge_cycles_total|counter|1||Charge cycles.\n" +
+    "cells_mv|cell_voltage_volts|gauge|1000|cell|Cell voltage.\n" +
     "cell_min_mv|cell_voltage_min_volts|gauge|1000||Lowest cell voltage.\n" +
     "cell_max_mv|cell_voltage_max_volts|gauge|1000||Highest cell voltage.\n" +
-    "cell_delta_mv|cell_voltage_spread_volts|gauge|1000||Highest minus lowest cell voltage.\n" +
-    "balancing_bits|cell_balancing|gauge|1|cell|1 while the cell is being balanced.\n" +
-    "temps_c|temperature_celsius|gauge|1|sensor|Temperature of each sensor.\n" +
-    "charge_mos|charge_mos_on|gauge|1||1 while the charge MOSFET is on.\n" +
-    "discharge_mos|discharge_mos_on|gauge|1||1 while the discharge MOSFET is on.\n" +
-    "charger|charger_connected|gauge|1||1 while the BMS sees a charger.\n" +
-    "load|load_connected|gauge|1||1 while the BMS sees a load.\n" +
-    "state|battery_state|gauge|1|state|What the pack does, says the BMS (idle, charging, discharging).\n" +
-    "alarms|alarm|gauge|1|alarm|Alarm bits of the BMS (docs/bms.md): 1 while raised.\n" +
-    "fault_code|fault_code|gauge|1||Fault code of the BMS, 0 without a fault.\n" +
-    "age_s|snapshot_age_seconds|gauge|1||Age of the battery values.\n" +
-    "sd|sd_card_state|gauge|1|state|SD card logging (off, ok, no_card, full, io_error, ...).\n" +
-    "sd_rows|sd_rows_written_total|counter|1||Main log rows written since the firmware started.\n" +
-    "ftp|ftp_state|gauge|1|state|FTP upload (off, idle, sending, ok, failed).\n" +
-    "mqtt|mqtt_state|gauge|1|state|MQTT uplink (off, connecting, connected, failed)."
+    "cell_delta_mv|cell_voltage_spread_volts|gauge|1000||Highest minus lowest cell.\n" +
+    "balancing_bits|cell_balancing|gauge|1|cell|Cell balancing.\n" +
+    "temps_c|temperature_celsius|gauge|1|sensor|Temperature.\n" +
+    "charge_mos|charge_mos_on|gauge|1||Charge MOS on.\n" +
+    "discharge_mos|discharge_mos_on|gauge|1||Discharge MOS on.\n" +
+    "charger|charger_connected|gauge|1||Charger connected.\n" +
+    "load|load_connected|gauge|1||Load connected.\n" +
+    "state|battery_state|gauge|1|state|Pack state.\n" +
+    "alarms|alarm|gauge|1|alarm|BMS alarm raised.\n" +
+    "fault_code|fault_code|gauge|1||BMS fault code.\n" +
+    "age_s|snapshot_age_seconds|gauge|1||Age of the values.\n" +
+    "sd|sd_card_state|gauge|1|state|SD card logging.\n" +
+    "sd_rows|sd_rows_written_total|counter|1||Main log rows written.\n" +
+    "ftp|ftp_state|gauge|1|state|FTP upload.\n" +
+    "mqtt|mqtt_state|gauge|1|state|MQTT uplink."
 
 /** `v`: the values by key (see METRICS). */
 export async function writeMetrics(v: any, out: (text: string) => Promise<void>) {
