@@ -210,7 +210,7 @@ async function refreshHistory() {
         points.push({ x, v: v.getUint16(o, true) / 100, i: v.getInt16(o + 2, true) / 10, soc: v.getUint16(o + 4, true) / 10,
             cmin: v.getUint16(o + 6, true), cmax: v.getUint16(o + 8, true), tmin: tmin === 127 ? null : tmin, tmax: tmax === -128 ? null : tmax })
     }
-    const span = Math.max(step * 144, 60) / 3600
+    const span = Math.max(step * 96, 60) / 3600
     $("histinfo").textContent = count ? `${count} points, one every ${step} s${points.some(p => p.gap) ? "; gaps: no data from the BMS" : ""}` : "collecting (one point every " + step + " s)"
     drawCharts($("history"), points, -span, 0, x => (x > -0.001 ? "now" : `${(x * (span >= 2 ? 1 : 60)).toFixed(0)} ${span >= 2 ? "h" : "min"}`))
 }
@@ -307,8 +307,7 @@ for (const b of document.querySelectorAll("[data-action]")) b.addEventListener("
     $("actionresult").textContent = r.status < 300 ? "Done." : r.data.error || `error ${r.status}`
 })
 
-refresh()
+// one request after the other at the start: the dongle's heap is small
+refresh().then(refreshHistory).then(refreshLogs).catch(() => {})
 setInterval(refresh, 2000)
-refreshHistory()
 setInterval(refreshHistory, 30000)
-refreshLogs()

@@ -1,6 +1,6 @@
 // The last 24 hours of the battery for the status page's charts (docs/api.md, GET /api/history):
-// one point every hist.step seconds (default 600 s) in a ring of HISTORY_POINTS points of
-// POINT_BYTES bytes, 1728 bytes of heap in all, allocated once (the heap is 64 KB and nearly full). A point is the snapshot current at
+// one point every hist.step seconds (default 900 s) in a ring of HISTORY_POINTS points of
+// POINT_BYTES bytes, 1152 bytes of heap in all, allocated once (the heap is 64 KB and nearly full). A point is the snapshot current at
 // that moment (a decimated series, not an average: no accumulators); without one (bms_data_error,
 // PCMaster session, starting) the point is a gap. Lost at a restart.
 import * as ds from "@devicescript/core"
@@ -9,7 +9,7 @@ import { BmsSnapshot } from "../bms/snapshot"
 import { startTask } from "../platform/tasks"
 import { setting } from "../settings/store"
 
-export const HISTORY_POINTS = 144
+export const HISTORY_POINTS = 96
 /** u16 voltage 0.01 V, i16 current 0.1 A, u16 SOC 0.1 %, u16 lowest and highest cell mV, i8 lowest and highest temperature °C */
 export const POINT_BYTES = 12
 /** In the voltage field: no data at this point. */

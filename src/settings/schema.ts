@@ -49,7 +49,7 @@ const KEYS = ["id", "kind", "def", "min", "max", "minLength", "maxLength", "text
  * setup), ports (local services), mqtt/mqttAuth/mqttTopic (empty prefix: smartbms/<device id>),
  * ftp/ftpAuth (period in seconds), sdlog (period in seconds; on from the first boot since schema 3,
  * installed schema-2 units keep theirs: store.ts), ports.metrics (GET /metrics), hist (one history
- * point every step seconds, 144 kept: 600 s = 24 h), preset (periodic reset; days: bit 0
+ * point every step seconds, 96 kept: 900 s = 24 h), preset (periodic reset; days: bit 0
  * Monday .. bit 6 Sunday), user (written into the log files), bms (addr: the 0xA5 address of the
  * first settings version, 0 detect; proto: what answered last, protocol << 8 | request address,
  * protocols 1 0xA5, 2 D2, 3 0x81+board, 0 unknown; force: the only protocol tried, 0 detect; board:
@@ -93,7 +93,7 @@ export const FIELDS: FieldSpec[] = JSON.parse(`[
  ["preset.max",2,1,1,24],
  ["preset.days",2,127,1,127],
  ["preset.time",1,"03:00",null,null,5,5,3],
- ["hist.step",2,600,1,3600],
+ ["hist.step",2,900,1,3600],
  ["user.serial",1,"",null,null,null,32,0],
  ["user.location",1,"",null,null,null,64,0],
  ["bms.addr",2,0,0,128],

@@ -14,7 +14,7 @@ import { BodyWriter, HttpRequest, HttpResponse, json, problem } from "./http"
 
 export const BACKUP_FORMAT = "smartbms-settings"
 const FOLDERS: Record<string, string> = { main: "/LOG", cell: "/CELL" }
-const READ_BYTES = 896
+const READ_BYTES = 448
 
 
 async function logFile(kind: string, name: string): Promise<HttpResponse> {

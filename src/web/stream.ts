@@ -20,13 +20,15 @@ export async function sendStream(conn: TcpConnection, res: HttpResponse, what: s
     let size = 0
     const flush = async () => {
         if (!size) return
-        let body = parts[0]
-        for (let i = 1; i < parts.length; i++) body = body.concat(parts[i])
+        const pieces = parts
         // the chunk size in 3 hex digits (leading zeros are allowed): a chunk stays under 4 KB
-        const packet = Buffer.concat(Buffer.from(HEX.charAt(size >> 8) + HEX.charAt((size >> 4) & 15) + HEX.charAt(size & 15) + "\r\n"), body, Buffer.from("\r\n"))
+        const head = HEX.charAt(size >> 8) + HEX.charAt((size >> 4) & 15) + HEX.charAt(size & 15) + "\r\n"
         parts = []
         size = 0
-        await conn.write(packet)
+        // piece by piece: no copy of the chunk in one buffer (the heap is small)
+        await conn.write(head)
+        for (const p of pieces) await conn.write(p)
+        await conn.write("\r\n")
     }
     const w: BodyWriter = {
         write: async (data: Buffer | string) => {
