@@ -34,7 +34,9 @@ function embedWebAssets() {
     let raw = 0
     let packed = 0
     for (const f of fs.readdirSync(dir).sort()) {
-        const body = fs.readFileSync(path.join(dir, f))
+        let body = fs.readFileSync(path.join(dir, f))
+        // the dongle's program space is small: scripts lose their indentation and comment lines
+        if (f.endsWith(".js")) body = Buffer.from(body.toString().split("\n").map(l => l.trim()).filter(l => l && !l.startsWith("//")).join("\n"))
         const gz = gzipSync(body, { level: 9 })
         raw += body.length
         packed += gz.length

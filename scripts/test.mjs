@@ -103,7 +103,7 @@ async function systemRun(files, concurrency, label) {
 }
 
 // The browser test runs alone: a page under a machine loaded with other dongles is not what it tests.
-const ALONE = ["browser.test.mjs"]
+const ALONE = ["browser.test.mjs", "browser-data.test.mjs"]
 
 if (want("system")) {
     const files = fs.readdirSync(path.join(root, "test", "system")).filter(f => f.endsWith(".test.mjs")).sort()

@@ -16,6 +16,7 @@ import { startWatchdog, watchTask } from "./maintenance/watchdog"
 import { ftpFailureChanged, startFtpUpload } from "./ftp/uploader"
 import { FLAG_FTP_FAILURE, FLAG_MQTT_FAILURE, FLAG_RESTARTED_AFTER_CRASH } from "./journal/journal"
 import { mqttFailureChanged, startMqtt } from "./mqtt/uplink"
+import { startHistory } from "./history/history"
 
 await beginBoot()
 const bms = await startBmsLink()
@@ -35,6 +36,7 @@ startTask("Modbus", async () => {
 startTask("PCMaster bridge", async () => await startPcmasterBridge(bms.uart, bms.poller))
 sdErrorChanged.subscribe(failing => setDongleFlag(FLAG_SD_CARD_ERROR, failing))
 startSdLogging()
+startHistory()
 ftpFailureChanged.subscribe(failing => setDongleFlag(FLAG_FTP_FAILURE, failing))
 startFtpUpload()
 mqttFailureChanged.subscribe(failing => setDongleFlag(FLAG_MQTT_FAILURE, failing))

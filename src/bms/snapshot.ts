@@ -3,6 +3,7 @@
 import { alarmNames } from "./alarms"
 import { BmsInfo, BmsReadings } from "./decode"
 import { PROTO_A5, PROTOCOL_NAMES } from "./registers"
+import { splitText } from "../platform/text"
 
 /** Below this current the 0x93 state (idle/charging/discharging) is not used to check the sign. */
 export const SIGN_CHECK_MIN_A = 0.5
@@ -131,7 +132,7 @@ export function buildSnapshot(r: BmsReadings, info: BmsInfo, invertCurrent: bool
     }
     const ra = r as any
     const ia = info as any
-    for (const k of EXTRA_READINGS.split(",")) snap[k] = orNull(ra[k])
-    for (const k of EXTRA_INFO.split(",")) snap[k] = orNull(ia[k])
+    for (const k of splitText(EXTRA_READINGS, ",")) snap[k] = orNull(ra[k])
+    for (const k of splitText(EXTRA_INFO, ",")) snap[k] = orNull(ia[k])
     return snap as BmsSnapshot
 }

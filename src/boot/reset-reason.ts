@@ -21,21 +21,6 @@ export interface BootReason {
     detail: string
 }
 
-/** Does a boot for this reason continue the reset-button count? Pure. */
-export function countsAsPress(reason: number) {
-    return reason === REASON_POWER_ON || reason === REASON_UNKNOWN
-}
-
-/** Did the previous run end in a crash (the chip's or the program's)? Pure. */
-export function isCrash(reason: number) {
-    return reason === REASON_PANIC || reason === REASON_WATCHDOG
-}
-
-/** "panic (ESP_RST_PANIC)" for the console. Pure. */
-export function describeReason(r: BootReason) {
-    const name = REASON_NAMES[r.reason] || "unknown"
-    return r.detail ? `${name} (${r.detail})` : name
-}
 
 /** Reads the reason once and acknowledges it, so a later program start is not taken for a reset. */
 export async function readBootReason(): Promise<BootReason> {

@@ -5,7 +5,7 @@ import { printBanner } from "../console/banner"
 import { setLedInputs, startStatusLed } from "../led/status-led"
 import { forgetNetworks, startNetwork } from "../net/wifi"
 import { factoryReset, loadSettings } from "../settings/store"
-import { BootReason, countsAsPress, describeReason, isCrash, readBootReason } from "./reset-reason"
+import { BootReason, readBootReason, REASON_NAMES, REASON_PANIC, REASON_POWER_ON, REASON_UNKNOWN, REASON_WATCHDOG } from "./reset-reason"
 import { clearCounter, countBoot, outcomeFor, OUTCOME_AP, OUTCOME_FACTORY, RESET_WINDOW_MS } from "./reset-counter"
 
 /** Wipes every setting and the Wi-Fi networks. The caller brings up the access point. */
@@ -29,7 +29,7 @@ export function bootReason() {
 
 /** Did this boot follow a crash (a panic or a watchdog reset)? */
 export function bootWasCrash() {
-    return reason !== null && isCrash(reason.reason)
+    return reason !== null && (reason.reason === REASON_PANIC || reason.reason === REASON_WATCHDOG)
 }
 
 /** The reset counter this boot counted (the stored counter clears when the window closes). */
@@ -51,9 +51,10 @@ export async function factoryResetAndRestart() {
 export async function beginBoot() {
     await loadSettings()
     reason = await readBootReason()
-    count = await countBoot(countsAsPress(reason.reason))
+    // only a power-on or the reset button (unknown: a runtime without the service) counts as a press
+    count = await countBoot(reason.reason === REASON_POWER_ON || reason.reason === REASON_UNKNOWN)
     windowEndsAt = ds.millis() + RESET_WINDOW_MS
-    await printBanner(count, describeReason(reason))
+    await printBanner(count, REASON_NAMES[reason.reason] + (reason.detail ? ` (${reason.detail})` : ""))
     startStatusLed()
     setLedInputs({ resetWindow: true })
 }

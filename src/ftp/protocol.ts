@@ -1,4 +1,5 @@
 // FTP (RFC 959, RFC 2428) replies and the bookkeeping of sent files. Pure.
+import { splitText } from "../platform/text"
 export interface FtpReply {
     code: number
     text: string
@@ -42,7 +43,7 @@ export function epsvPort(text: string) {
     if (open < 0 || close < 0) return 0
     const inner = text.slice(open + 1, close)
     const d = inner.charAt(0)
-    const parts = inner.split(d)
+    const parts = splitText(inner, d)
     const port = parseInt(parts[3])
     return port > 0 && port < 65536 ? port : 0
 }
@@ -52,7 +53,7 @@ export function pasvAddress(text: string) {
     const open = text.indexOf("(")
     const close = text.indexOf(")", open)
     if (open < 0 || close < 0) return null
-    const n = text.slice(open + 1, close).split(",").map(s => parseInt(s))
+    const n = splitText(text.slice(open + 1, close), ",").map(s => parseInt(s))
     if (n.length !== 6) return null
     for (const v of n) if (!(v >= 0 && v <= 255)) return null
     return { host: `${n[0]}.${n[1]}.${n[2]}.${n[3]}`, port: n[4] * 256 + n[5] }
@@ -66,8 +67,8 @@ export function sentLine(name: string, size: number, time: string) {
 /** The largest size sent of each file, from the text of a *SENT.TXT file. */
 export function parseSent(text: string): Record<string, number> {
     const sent: Record<string, number> = {}
-    for (const line of text.split("\n")) {
-        const parts = line.trim().split(",")
+    for (const line of splitText(text, "\n")) {
+        const parts = splitText(line.trim(), ",")
         if (parts.length < 3) continue
         const size = parseInt(parts[1])
         if (size >= 0 && !(sent[parts[0]] >= size)) sent[parts[0]] = size

@@ -1,7 +1,7 @@
 // The errors journal (docs/journal.md): 32 positions, circular (after 32 the next goes to position 1),
 // each entry an error episode: when its flags appeared, when they all disappeared (empty while
 // active), the flags, and the BMS fault code. "last" is the position written last (0: none). Pure.
-import { ALARM_NAMES } from "../bms/alarms"
+import { ALARM_BITS, alarmName } from "../bms/alarms"
 
 export const JOURNAL_SIZE = 32
 /** Flag bytes: 0-6 are the BMS alarm bytes of 0x98 (B0-B6), byte 7 the dongle's own flags. */
@@ -31,7 +31,7 @@ export interface JournalEntry {
 /** Names of the flags set in 8 flag bytes. */
 export function flagNames(flags: Buffer) {
     const names: string[] = []
-    for (let i = 0; i < ALARM_NAMES.length; i++) if (flags[i >> 3] & (1 << (i & 7)) && ALARM_NAMES[i]) names.push(ALARM_NAMES[i])
+    for (let i = 0; i < ALARM_BITS; i++) if (flags[i >> 3] & (1 << (i & 7)) && alarmName(i)) names.push(alarmName(i))
     for (let i = 0; i < DONGLE_FLAG_NAMES.length; i++) if (flags[7] & (1 << i)) names.push(DONGLE_FLAG_NAMES[i])
     return names
 }

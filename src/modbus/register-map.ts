@@ -1,6 +1,7 @@
 // The Modbus register map (docs/modbus.md): Daly's newer register layout (as the
 // patagonaa/esphome-daly-hkms-bms project documents it), filled from the BMS snapshot. Pure.
 import { BmsSnapshot } from "../bms/snapshot"
+import { splitText } from "../platform/text"
 
 export const FIRST_BLOCK_END = 0x5c // registers 0x00..0x5C are one contiguous block
 export const ALARMS = 0x66 // 0x66..0x69: the UART alarm bytes B0..B7
@@ -61,7 +62,7 @@ export function registerValue(addr: number, s: BmsSnapshot): number {
     const at = SIMPLE.indexOf(";" + addr + "=")
     if (at >= 0) {
         // [snapshot field, multiply, add]; null (not reported by this unit): 0; booleans 1 or 0
-        const e = SIMPLE.slice(at + 2 + ("" + addr).length, SIMPLE.indexOf(";", at + 1)).split(",")
+        const e = splitText(SIMPLE.slice(at + 2 + ("" + addr).length, SIMPLE.indexOf(";", at + 1)), ",")
         const v = (s as any)[e[0]]
         return v === null || v === undefined ? 0 : v === true ? 1 : v === false ? 0 : u16(v * (e[1] ? +e[1] : 1) + (e[2] ? +e[2] : 0))
     }

@@ -2,6 +2,7 @@
 // field names of /api/status's `bms`, one topic per main value, and Home Assistant discovery. Pure.
 import { BmsSnapshot } from "../bms/snapshot"
 import { fixed } from "../console/format"
+import { splitText } from "../platform/text"
 
 export interface Message {
     topic: string
@@ -13,91 +14,93 @@ export function defaultPrefix(deviceId: string) {
     return `smartbms/${deviceId}`
 }
 
-/** The per-value topics of a snapshot (retained: a dashboard shows the last value at once). */
-export function valueMessages(prefix: string, s: BmsSnapshot): Message[] {
-    const m: Message[] = []
-    const put = (name: string, value: string) => m.push({ topic: `${prefix}/${name}`, payload: value, retain: true })
-    put("voltage", fixed(s.voltageV, 1))
-    put("current", fixed(s.currentA, 1))
-    put("power", fixed(s.powerW, 0))
-    put("soc", fixed(s.socPct, 1))
-    put("remaining", fixed(s.remainingAh, 3))
-    put("cycles", "" + s.cycles)
-    put("cell_min", "" + s.cellMinMv)
-    put("cell_max", "" + s.cellMaxMv)
-    put("cell_delta", "" + s.cellDeltaMv)
-    for (let i = 0; i < s.cellsMv.length; i++) put(`cell/${i + 1}`, "" + s.cellsMv[i])
-    for (let i = 0; i < s.tempsC.length; i++) put(`temp/${i + 1}`, "" + s.tempsC[i])
-    put("charge_mos", s.chargeMos ? "ON" : "OFF")
-    put("discharge_mos", s.dischargeMos ? "ON" : "OFF")
-    put("alarms", s.alarms.length ? s.alarms.join(",") : "none")
-    return m
+/** Per-value topics: topic | snapshot field | decimals (a table: code is scarce). */
+const VALUES = "voltage|voltageV|1,current|currentA|1,power|powerW|0,soc|socPct|1,remaining|remainingAh|3,cycles|cycles|0,cell_min|cellMinMv|0,cell_max|cellMaxMv|0,cell_delta|cellDeltaMv|0"
+
+/**
+ * The per-value topics of a snapshot as "topic|payload" (the topic after the prefix), added to `m`;
+ * published retained: a dashboard shows the last value at once.
+ */
+export function valueMessages(s: BmsSnapshot, m: string[]) {
+    const snap = s as any
+    for (const e of splitText(VALUES, ",")) {
+        const f = splitText(e, "|")
+        m.push(`${f[0]}|${fixed(snap[f[1]], parseInt(f[2]))}`)
+    }
+    for (let i = 0; i < s.cellsMv.length; i++) m.push(`cell/${i + 1}|${s.cellsMv[i]}`)
+    for (let i = 0; i < s.tempsC.length; i++) m.push(`temp/${i + 1}|${s.tempsC[i]}`)
+    m.push(`charge_mos|${s.chargeMos ? "ON" : "OFF"}`)
+    m.push(`discharge_mos|${s.dischargeMos ? "ON" : "OFF"}`)
+    m.push(`alarms|${s.alarms.length ? s.alarms.join(",") : "none"}`)
 }
 
 export interface DeviceBlock {
     id: string
     firmware: string
     serial: string
-}
-
-interface SensorDef {
-    key: string
+    /** what tells this dongle apart in Home Assistant: the battery serial, else its address, else the id */
     name: string
-    topic: string
-    unit?: string
-    deviceClass?: string
-    stateClass?: string
-    component: string
-    command?: string
+    /** the dongle's page */
+    url: string
 }
 
-/** Everything Home Assistant is told about, for `cells` cells and `temps` sensors. */
-export function discoveryEntities(cells: number, temps: number, commands: boolean): SensorDef[] {
-    const d: SensorDef[] = [
-        { key: "voltage", name: "Pack voltage", topic: "voltage", unit: "V", deviceClass: "voltage", stateClass: "measurement", component: "sensor" },
-        { key: "current", name: "Current", topic: "current", unit: "A", deviceClass: "current", stateClass: "measurement", component: "sensor" },
-        { key: "power", name: "Power", topic: "power", unit: "W", deviceClass: "power", stateClass: "measurement", component: "sensor" },
-        { key: "soc", name: "State of charge", topic: "soc", unit: "%", deviceClass: "battery", stateClass: "measurement", component: "sensor" },
-        { key: "remaining", name: "Remaining capacity", topic: "remaining", unit: "Ah", stateClass: "measurement", component: "sensor" },
-        { key: "cycles", name: "Cycles", topic: "cycles", stateClass: "total_increasing", component: "sensor" },
-        { key: "cell_min", name: "Lowest cell", topic: "cell_min", unit: "mV", deviceClass: "voltage", stateClass: "measurement", component: "sensor" },
-        { key: "cell_max", name: "Highest cell", topic: "cell_max", unit: "mV", deviceClass: "voltage", stateClass: "measurement", component: "sensor" },
-        { key: "cell_delta", name: "Cell difference", topic: "cell_delta", unit: "mV", deviceClass: "voltage", stateClass: "measurement", component: "sensor" },
-        { key: "alarms", name: "Alarms", topic: "alarms", component: "sensor" },
-        { key: "link", name: "BMS link", topic: "link", component: "sensor" },
-    ]
-    for (let i = 1; i <= cells; i++)
-        d.push({ key: `cell_${i}`, name: `Cell ${i}`, topic: `cell/${i}`, unit: "mV", deviceClass: "voltage", stateClass: "measurement", component: "sensor" })
-    for (let i = 1; i <= temps; i++)
-        d.push({ key: `temp_${i}`, name: `Temperature ${i}`, topic: `temp/${i}`, unit: "°C", deviceClass: "temperature", stateClass: "measurement", component: "sensor" })
+/**
+ * What Home Assistant is told about, one entity a line (a table: the firmware's code is near
+ * DeviceScript's 64 KiB limit): key | name | state topic | unit | device class | state class |
+ * component | entity category | command topic | JSON of what only some components have.
+ */
+const ENTITIES =
+    "voltage|Pack voltage|voltage|V|voltage|measurement|sensor\n" +
+    "current|Current|current|A|current|measurement|sensor\n" +
+    "power|Power|power|W|power|measurement|sensor\n" +
+    "soc|State of charge|soc|%|battery|measurement|sensor\n" +
+    "remaining|Remaining capacity|remaining|Ah||measurement|sensor\n" +
+    "cycles|Cycles|cycles|||total_increasing|sensor\n" +
+    "cell_min|Lowest cell|cell_min|mV|voltage|measurement|sensor\n" +
+    "cell_max|Highest cell|cell_max|mV|voltage|measurement|sensor\n" +
+    "cell_delta|Cell difference|cell_delta|mV|voltage|measurement|sensor\n" +
+    "alarms|Alarms|alarms||||sensor\n" +
+    "link|BMS link|link||||sensor|diagnostic\n" +
+    "uptime|Uptime|uptime|s|duration|measurement|sensor|diagnostic\n" +
+    "sd|SD card|sd||||sensor|diagnostic\n" +
+    "ftp_last_upload|Last FTP upload|ftp_last_upload||||sensor|diagnostic"
+const COMMAND_ENTITIES =
+    'soc_set|Set state of charge|soc|%|battery||number||set/soc|{"min":0,"max":100,"step":0.1,"mode":"box"}\n' +
+    'bms_reset|BMS reset|||||button||set/bms_reset|{"payload_press":"RESET"}'
+
+/** Every entity line for `cells` cells and `temps` sensors. */
+export function discoveryEntities(cells: number, temps: number, commands: boolean): string[] {
+    const d = splitText(ENTITIES, "\n")
+    for (let i = 1; i <= cells; i++) d.push(`cell_${i}|Cell ${i}|cell/${i}|mV|voltage|measurement|sensor`)
+    for (let i = 1; i <= temps; i++) d.push(`temp_${i}|Temperature ${i}|temp/${i}|°C|temperature|measurement|sensor`)
     for (const mos of ["charge_mos", "discharge_mos"])
-        d.push({
-            key: mos, name: mos === "charge_mos" ? "Charge MOS" : "Discharge MOS", topic: mos,
-            component: commands ? "switch" : "binary_sensor", command: commands ? `set/${mos}` : undefined,
-        })
+        d.push(`${mos}|${mos === "charge_mos" ? "Charge" : "Discharge"} MOS|${mos}||||${commands ? `switch||set/${mos}` : "binary_sensor||"}|{"payload_on":"ON","payload_off":"OFF"}`)
+    if (commands) for (const c of splitText(COMMAND_ENTITIES, "\n")) d.push(c)
     return d
 }
 
-/** The retained discovery config message of one entity. */
-export function discoveryMessage(haPrefix: string, prefix: string, dev: DeviceBlock, e: SensorDef): Message {
-    const uid = `smartbms_${dev.id}_${e.key}`
+/** The retained discovery config message of one entity line. */
+export function discoveryMessage(haPrefix: string, prefix: string, dev: DeviceBlock, line: string): Message {
+    const e = splitText(line, "|")
+    const component = e[6]
+    const uid = `smartbms_${dev.id}_${e[0]}`
     const c: Record<string, any> = {
-        name: e.name,
+        name: e[1],
         unique_id: uid,
         object_id: uid,
-        state_topic: `${prefix}/${e.topic}`,
         availability_topic: `${prefix}/status`,
-        device: { identifiers: [`smartbms_${dev.id}`], name: "Smart BMS", model: "Smart BMS Wi-Fi dongle (Daly)", manufacturer: "smartbms-dongle", sw_version: dev.firmware, serial_number: dev.serial || dev.id },
+        device: {
+            identifiers: [`smartbms_${dev.id}`], name: dev.name, model: "Smart BMS Wi-Fi dongle (Daly)", manufacturer: "smartbms-dongle",
+            sw_version: dev.firmware, serial_number: dev.serial || dev.id, configuration_url: dev.url,
+        },
     }
-    if (e.unit) c["unit_of_measurement"] = e.unit
-    if (e.deviceClass) c["device_class"] = e.deviceClass
-    if (e.stateClass) c["state_class"] = e.stateClass
-    if (e.component !== "sensor") {
-        c["payload_on"] = "ON"
-        c["payload_off"] = "OFF"
+    const keys = ["", "", "state_topic", "unit_of_measurement", "device_class", "state_class", "", "entity_category", "command_topic"]
+    for (let i = 2; i < 9; i++) if (keys[i] && e[i]) c[keys[i]] = i === 2 || i === 8 ? `${prefix}/${e[i]}` : e[i]
+    if (e[9]) {
+        const more = JSON.parse(e[9]) // what only some components have
+        for (const k of Object.keys(more)) c[k] = more[k]
     }
-    if (e.command) c["command_topic"] = `${prefix}/${e.command}`
-    return { topic: `${haPrefix}/${e.component}/smartbms_${dev.id}/${e.key}/config`, payload: JSON.stringify(c), retain: true }
+    return { topic: `${haPrefix}/${component}/smartbms_${dev.id}/${e[0]}/config`, payload: JSON.stringify(c), retain: true }
 }
 
 /** A command: null when it is not one of the accepted commands or its payload is wrong. */
@@ -109,6 +112,7 @@ export function parseCommand(prefix: string, topic: string, payload: string) {
         if (payload !== "ON" && payload !== "OFF") return null
         return { what, on: payload === "ON", soc: 0 }
     }
+    if (what === "bms_reset") return payload === "RESET" ? { what, on: false, soc: 0 } : null
     if (what === "soc") {
         const soc = parseFloat(payload)
         if (!(soc >= 0 && soc <= 100)) return null

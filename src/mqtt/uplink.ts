@@ -9,6 +9,9 @@ import { BmsPoller } from "../bms/poller"
 import { bmsLink, currentSnapshot, lastSnapshot, linkChanged, pollingPaused } from "../bms/store"
 import { FIRMWARE_VERSION } from "../firmware"
 import { wallClock } from "../platform/clock"
+import { networkState } from "../net/wifi"
+import { sdStatus } from "../sdlog/logger"
+import { ftpStatus } from "../ftp/uploader"
 import { startTask } from "../platform/tasks"
 import { setting } from "../settings/store"
 import { bmsJson } from "../web/status"
@@ -37,13 +40,22 @@ async function publishAll(client: MqttConnection, prefix: string) {
     await client.publish(`${prefix}/link`, pollingPaused() ? "paused_for_pcmaster" : link, true)
     const s = currentSnapshot()
     await client.publish(`${prefix}/state`, JSON.stringify(bmsJson(link, pollingPaused(), s, ds.millis())), true)
-    if (s) for (const m of valueMessages(prefix, s)) await client.publish(m.topic, m.payload, m.retain)
+    // the diagnostic entities of Home Assistant discovery, then the values of a current snapshot
+    const m = [`uptime|${Math.floor(ds.millis() / 1000)}`, `sd|${sdStatus().state}`, `ftp_last_upload|${ftpStatus().lastSuccess || "never"}`]
+    if (s) valueMessages(s, m)
+    for (const v of m) await client.publish(`${prefix}/${v.slice(0, v.indexOf("|"))}`, v.slice(v.indexOf("|") + 1), true)
     status.published++
 }
 
 async function publishDiscovery(client: MqttConnection, prefix: string) {
     const s = lastSnapshot()
-    const dev = { id: ds.deviceIdentifier("self"), firmware: FIRMWARE_VERSION, serial: setting("user.serial") as string }
+    const id = ds.deviceIdentifier("self")
+    const serial = setting("user.serial") as string
+    const dev = {
+        id, firmware: FIRMWARE_VERSION, serial,
+        name: `Smart BMS ${serial || setting("user.location") || id.slice(-4)}`,
+        url: `http://${networkState().ip}:${setting("ports.web")}/`, // connected to the broker: the network is up
+    }
     const entities = discoveryEntities(s ? s.cellsMv.length : 0, s ? s.tempsC.length : 0, setting("mqtt.cmds"))
     for (const e of entities) {
         const m = discoveryMessage(setting("mqtt.haPrefix"), prefix, dev, e)
@@ -56,17 +68,18 @@ async function onCommand(poller: BmsPoller, prefix: string, topic: string, conte
     const payload = content.toString()
     const c = parseCommand(prefix, topic, payload)
     if (!c) {
-        console.log(`MQTT: ignoring ${topic} "${payload}" (commands: set/charge_mos ON|OFF, set/discharge_mos ON|OFF, set/soc 0-100)`)
+        console.log(`MQTT: ignoring ${topic} "${payload}" (commands: set/charge_mos ON|OFF, set/discharge_mos ON|OFF, set/soc 0-100, set/bms_reset RESET)`)
         return
     }
     let ok = false
-    if (c.what === "charge_mos") ok = await poller.setChargeMos(c.on)
+    if (c.what === "bms_reset") ok = await poller.resetBms()
+    else if (c.what === "charge_mos") ok = await poller.setChargeMos(c.on)
     else if (c.what === "discharge_mos") ok = await poller.setDischargeMos(c.on)
     else {
         const clock = await wallClock()
         ok = !!clock && (await poller.setSoc(c.soc, clock))
     }
-    console.log(`MQTT: command ${c.what} ${c.what === "soc" ? c.soc : c.on ? "ON" : "OFF"}: ${ok ? "done" : "not confirmed by the BMS"}`)
+    console.log(`MQTT: command ${c.what} ${payload}: ${ok ? "done" : "not confirmed by the BMS"}`)
 }
 
 /** One connection: returns when it is lost. Throws when it cannot be made. */

@@ -185,19 +185,26 @@ export async function stat(path: string): Promise<FileEntry> {
     return decodeEntry(a)
 }
 
-/** Every entry of a folder, in name order. */
+/** Entry number `index` (from 0, in name order) of a folder; null past the last one. */
+export async function entryAt(path: string, index: number): Promise<FileEntry> {
+    const req = newRequest()
+    const head = Buffer.alloc(4)
+    head.setAt(0, "u16", index)
+    head.setAt(2, "u16", req)
+    const a = await request(CMD_LIST, req, pathPayload(head, path), `list ${path}`)
+    const status = a.getAt(12, "u16")
+    if (status === STATUS_END_OF_LIST) return null
+    if (status !== STATUS_OK) throw new FileStoreError(status, `list ${path}`)
+    return decodeEntry(a)
+}
+
+/** Every entry of a folder, in name order (entryAt one by one keeps the heap small for long folders). */
 export async function list(path: string): Promise<FileEntry[]> {
     const entries: FileEntry[] = []
     for (let index = 0; ; index++) {
-        const req = newRequest()
-        const head = Buffer.alloc(4)
-        head.setAt(0, "u16", index)
-        head.setAt(2, "u16", req)
-        const a = await request(CMD_LIST, req, pathPayload(head, path), `list ${path}`)
-        const status = a.getAt(12, "u16")
-        if (status === STATUS_END_OF_LIST) return entries
-        if (status !== STATUS_OK) throw new FileStoreError(status, `list ${path}`)
-        entries.push(decodeEntry(a))
+        const e = await entryAt(path, index)
+        if (!e) return entries
+        entries.push(e)
     }
 }
 

@@ -3,6 +3,7 @@
 // (native service) and on the host runtime (Node sockets).
 import * as ds from "@devicescript/core"
 import { startTask, onEveryReport } from "./tasks"
+import { splitText } from "./text"
 
 /** Largest payload of one write or data packet. */
 export const MAX_DATA = 233
@@ -63,7 +64,7 @@ export function formatAddress(b: Buffer, offset: number) {
 
 /** "192.168.1.5" → 4 bytes; throws on anything else. */
 export function parseAddress(address: string) {
-    const parts = address.split(".")
+    const parts = splitText(address, ".")
     const r = Buffer.alloc(4)
     if (parts.length !== 4) throw new Error(`not an IPv4 address: ${address}`)
     for (let i = 0; i < 4; i++) {
@@ -437,8 +438,6 @@ export class TcpListener extends SocketBase implements Endpoint {
     private queue: TcpConnection[] = []
     /** ds.millis() when its server's accept loop last ran (see serveTcp) */
     aliveAt = ds.millis()
-    /** connections closed at once because the server held as many as it may */
-    refused = 0
 
     constructor(id: number, public readonly port: number) {
         super(id)
@@ -452,8 +451,7 @@ export class TcpListener extends SocketBase implements Endpoint {
 
     onAccepted(conn: TcpConnection) {
         if (this.queue.length >= MAX_ACCEPT_QUEUE) {
-            this.refused++ // the program is not taking them: refused before they cost memory
-            conn.abort()
+            conn.abort() // the program is not taking them: refused before they cost memory
             return
         }
         this.queue.push(conn)
@@ -532,8 +530,7 @@ export class UdpEndpoint extends SocketBase implements Endpoint {
         if (this.skipping || size > this.maxDatagram || this.queue.length >= MAX_QUEUED_DATAGRAMS) {
             this.partial = null
             this.skipping = more
-            if (!more && (++this.dropped === 1 || this.dropped % 100 === 0))
-                console.warn(`udp ${this.port}: ${this.dropped} datagrams dropped (over ${this.maxDatagram} bytes or not read in time)`)
+            if (!more && ++this.dropped % 100 === 1) console.warn(`udp ${this.port}: ${this.dropped} datagrams dropped (too large or not read in time)`)
             return
         }
         this.partial = this.partial ? this.partial.concat(data) : data
@@ -649,7 +646,6 @@ export async function serveTcp(name: string, port: number, backlog: number, serv
             listener.aliveAt = ds.millis()
             if (!conn) continue
             if (open >= backlog) {
-                listener.refused++
                 conn.abort()
                 continue
             }

@@ -1,7 +1,7 @@
 // Logs the battery to the SD card every sdlog.period seconds when sdlog.on (cell log too when
-// sdlog.cells). No rows before the clock is known. A card that is missing, full or failing is
-// reported once (console, status, errors journal) and retried every period: logging resumes when
-// the card is back. Rows are appended with the file's expected size, so a retried append never
+// sdlog.cells). No rows before the clock is known. An empty slot since boot is the state "no_card"
+// (not a failure). A card that was in use and disappears, or is full or failing, is reported once
+// (console, status, errors journal) and retried every period: logging resumes when the card is back. Rows are appended with the file's expected size, so a retried append never
 // doubles a row, and after a reset a partly written last row is closed before the next one.
 import * as ds from "@devicescript/core"
 import { bmsLink, currentSnapshot, lastSnapshot } from "../bms/store"
@@ -11,16 +11,22 @@ import { append, FileStoreError, makeFolder, read, stat, STATUS_NOT_FOUND } from
 import { startTask } from "../platform/tasks"
 import { setting } from "../settings/store"
 import { batteryLine, CELL_FOLDER, cellHeader, cellRow, logPath, MAIN_FOLDER, mainHeader, mainRow } from "./format"
+import { splitText } from "../platform/text"
 
 const MAX_HEAD_BYTES = 1024
 
 export interface SdStatus {
-    state: string // "off", "waiting_for_clock", "ok", or the card's error (no_card, full, io_error, ...)
+    state: string // "off", "starting", "waiting_for_clock", "ok", "no_card", or the card's error (full, io_error, ...)
     lastRow: string
     rows: number
 }
 
 const status: SdStatus = { state: "off", lastRow: "", rows: 0 }
+export const STATE_NO_CARD = "no_card"
+/** A row was written since boot: from then on a missing card is a failure. */
+let cardUsed = false
+/** The errors journal was told the card fails. */
+let failing = false
 /** Emitted with true when the card fails, false when it works again (for the errors journal). */
 export const sdErrorChanged = ds.emitter<boolean>()
 
@@ -57,8 +63,8 @@ async function ensureFile(folder: string, code: string, kind: string, columns: n
         const last = await read(path, size - 1, 1)
         if (last.length === 1 && last[0] !== 10) size = await append(path, "\r\n", size)
         const head = await read(path, 0, MAX_HEAD_BYTES) // the battery line and the header row (48 cells: ~700 B)
-        const lines = head.toString().split("\r\n")
-        if (lines.length > 2) cols = lines[1].split(",").length - (kind === "main" ? 14 : 2)
+        const lines = splitText(head.toString(), "\r\n")
+        if (lines.length > 2) cols = splitText(lines[1], ",").length - (kind === "main" ? 14 : 2)
     }
     const f: OpenFile = { path, size, columns: cols }
     files[folder] = f
@@ -98,16 +104,27 @@ async function logOnce() {
         }
         if (status.state !== "ok") {
             console.log(`SD log: writing ${logPath(MAIN_FOLDER, code)}${setting("sdlog.cells") ? " and " + logPath(CELL_FOLDER, code) : ""}`)
-            if (status.state !== "waiting_for_clock" && status.state !== "off") sdErrorChanged.emit(false)
+            if (failing) sdErrorChanged.emit(false)
+            failing = false
         }
         status.state = "ok"
         status.lastRow = time
         status.rows++
+        cardUsed = true
     } catch (e) {
         const reason = e instanceof FileStoreError ? (e as Error).message.slice((e as Error).message.lastIndexOf(": ") + 2) : "io_error"
+        if (reason === STATE_NO_CARD && !cardUsed) {
+            // an empty slot is a state, not a failure, until a card has been in use
+            if (status.state !== STATE_NO_CARD) console.log("SD log: no card; logging starts when one is inserted")
+            status.state = STATE_NO_CARD
+            return
+        }
+        if (!failing) {
+            failing = true
+            sdErrorChanged.emit(true)
+        }
         if (status.state !== reason) {
             console.log(`SD log: card error (${reason}); the dongle keeps running, logging resumes when the card is back`)
-            sdErrorChanged.emit(true)
         }
         status.state = reason
     }

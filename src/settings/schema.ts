@@ -5,7 +5,9 @@
 // 13 characters) holding a JSON object, so a group is always written whole: a reset during a change
 // leaves every group either as it was or as it became, never half-written.
 
-export const SCHEMA_VERSION = 2
+import { splitText } from "../platform/text"
+
+export const SCHEMA_VERSION = 3
 /** A stored value must fit one Jacdac packet (devicescript-notes.md): keep groups under this. */
 export const MAX_STORED_BYTES = 200
 
@@ -45,7 +47,9 @@ const KEYS = ["id", "kind", "def", "min", "max", "minLength", "maxLength", "text
  * objects once (strings cost no bytecode: devicescript-notes.md). Groups: Wi-Fi (station mode; no
  * SSID: access point), admin (SHA-256 of the admin password, web/auth.ts; empty: set on the first
  * setup), ports (local services), mqtt/mqttAuth/mqttTopic (empty prefix: smartbms/<device id>),
- * ftp/ftpAuth (period in seconds), sdlog (period in seconds), preset (periodic reset; days: bit 0
+ * ftp/ftpAuth (period in seconds), sdlog (period in seconds; on from the first boot since schema 3,
+ * installed schema-2 units keep theirs: store.ts), ports.metrics (GET /metrics), hist (one history
+ * point every step seconds, 96 kept: 900 s = 24 h), preset (periodic reset; days: bit 0
  * Monday .. bit 6 Sunday), user (written into the log files), bms (addr: the 0xA5 address of the
  * first settings version, 0 detect; proto: what answered last, protocol << 8 | request address,
  * protocols 1 0xA5, 2 D2, 3 0x81+board, 0 unknown; force: the only protocol tried, 0 detect; board:
@@ -62,6 +66,7 @@ export const FIELDS: FieldSpec[] = JSON.parse(`[
  ["ports.mbWrite",3,false],
  ["ports.pcm",3,true],
  ["ports.pcmPort",2,6790,1,65535],
+ ["ports.metrics",3,true],
  ["mqtt.on",3,false],
  ["mqtt.host",1,"",null,null,null,64,2],
  ["mqtt.port",2,1883,1,65535],
@@ -81,13 +86,14 @@ export const FIELDS: FieldSpec[] = JSON.parse(`[
  ["ftp.cells",3,false],
  ["ftpAuth.user",1,"",null,null,null,32,0],
  ["ftpAuth.pass",1,"",null,null,0,64,0,true,true],
- ["sdlog.on",3,false],
+ ["sdlog.on",3,true],
  ["sdlog.period",2,60,1,86400],
  ["sdlog.cells",3,false],
  ["preset.on",3,false],
  ["preset.max",2,1,1,24],
  ["preset.days",2,127,1,127],
  ["preset.time",1,"03:00",null,null,5,5,3],
+ ["hist.step",2,900,1,3600],
  ["user.serial",1,"",null,null,null,32,0],
  ["user.location",1,"",null,null,null,64,0],
  ["bms.addr",2,0,0,128],
@@ -121,15 +127,12 @@ export function groups() {
     return r
 }
 
-function charOk(c: number, text: number) {
-    const lower = c >= 97 && c <= 122
-    const digit = c >= 48 && c <= 57
-    if (text === TEXT_HOSTNAME) return lower || digit || c === 45
-    if (text === TEXT_HOST) return lower || digit || (c >= 65 && c <= 90) || c === 45 || c === 46 || c === 95
-    if (text === TEXT_TIME) return digit || c === 58
-    if (text === TEXT_HASH) return digit || (c >= 97 && c <= 102)
-    return c >= 32 && c !== 127
-}
+/** What a wrong character is told, by text kind (TEXT_ANY ...). */
+const TEXT_PROBLEMS = "no control characters|only a-z, 0-9 and -|a host name or IPv4 address|HH:MM|a SHA-256 in hex"
+
+/** The characters each text kind allows, by TEXT_* (TEXT_ANY: any printable, checked apart). */
+const ALLOWED =
+    "|abcdefghijklmnopqrstuvwxyz0123456789-|abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._|0123456789:|0123456789abcdef"
 
 /** null when `value` is acceptable for the field, else what is wrong with it. */
 export function validateValue(f: FieldSpec, value: any): string {
@@ -146,14 +149,9 @@ export function validateValue(f: FieldSpec, value: any): string {
     if (s.length > f.maxLength) return `at most ${f.maxLength} characters`
     if (f.minLength && s.length < f.minLength && !(f.emptyOk && s.length === 0))
         return f.emptyOk ? `empty or at least ${f.minLength} characters` : `at least ${f.minLength} characters`
+    const allowed = splitText(ALLOWED, "|")[f.text || 0]
     for (let i = 0; i < s.length; i++)
-        if (!charOk(s.charCodeAt(i), f.text)) {
-            if (f.text === TEXT_HOSTNAME) return "only a-z, 0-9 and -"
-            if (f.text === TEXT_HOST) return "a host name or IPv4 address"
-            if (f.text === TEXT_TIME) return "HH:MM"
-            if (f.text === TEXT_HASH) return "a SHA-256 in hex"
-            return "no control characters"
-        }
+        if (f.text ? allowed.indexOf(s.charAt(i)) < 0 : s.charCodeAt(i) < 32 || s.charCodeAt(i) === 127) return splitText(TEXT_PROBLEMS, "|")[f.text || 0]
     if (f.text === TEXT_HOSTNAME && (s.charCodeAt(0) === 45 || s.charCodeAt(s.length - 1) === 45)) return "cannot start or end with -"
     if (f.text === TEXT_TIME) {
         const h = parseInt(s.slice(0, 2))

@@ -52,12 +52,24 @@ async function migrate() {
             await writeSetting("bms", bms)
             console.log(`settings: migrated the BMS options from schema version 1`)
         }
-        version = 2
+        version = 3 // straight to 3: schema 1 had no SD logging, so its units take the new default
         await writeSetting(VERSION_KEY, version)
         // the old keys go last: a reset before this point repeats the migration harmlessly
         await deleteSetting(V1_BMS_ADDRESS)
         await deleteSetting(V1_BMS_INVERT)
         await deleteSetting(V1_BOOTS)
+    }
+    if (version === 2) {
+        // schema 3 turned SD logging on by default. Defaults are not stored, so an installed unit that
+        // never turned it on would start logging after the update: it keeps "off" written out instead.
+        const sd = await readStored("sdlog")
+        const o: Record<string, any> = sd.present && !sd.corrupt && typeof sd.value === "object" && sd.value ? sd.value : {}
+        if (o["on"] === undefined) {
+            o["on"] = false
+            await writeSetting("sdlog", o)
+        }
+        version = 3
+        await writeSetting(VERSION_KEY, version)
     }
 }
 

@@ -12,6 +12,8 @@ import { bootResetCounter, factoryResetAndRestart } from "../boot/start"
 import { checkNewPassword, endAllSessions, lockedFor, login, logout, newSession, passwordHash, passwordSet, validSession } from "./auth"
 import { cookie, HttpRequest, HttpResponse, json, problem } from "./http"
 import { statusJson } from "./status"
+import { handleDataApi } from "./data-api"
+import { splitText } from "../platform/text"
 import { journalJson } from "../journal/store"
 import { sdStatus } from "../sdlog/logger"
 import { periodicResetStatus } from "../maintenance/periodic-reset"
@@ -54,18 +56,6 @@ export function deviceInfo() {
     }
 }
 
-function schemaJson() {
-    return FIELDS.filter(f => f.id !== "admin.pass").map(f => ({
-        id: f.id,
-        type: f.kind === 1 ? "text" : f.kind === 2 ? "int" : "bool",
-        default: f.secret ? "" : f.def,
-        min: f.min,
-        max: f.max,
-        maxLength: f.maxLength,
-        secret: !!f.secret,
-    }))
-}
-
 async function runAction(poller: BmsPoller, body: any): Promise<HttpResponse> {
     const action = body ? body.action : undefined
     if (action === "charge_mos" || action === "discharge_mos") {
@@ -84,7 +74,7 @@ async function runAction(poller: BmsPoller, body: any): Promise<HttpResponse> {
         return json(202, { ok: true })
     }
     if (action === "ftp_resend") {
-        const from = typeof body.from === "string" ? body.from.split("-").join("") : ""
+        const from = typeof body.from === "string" ? splitText(body.from, "-").join("") : ""
         if (from.length !== 8 || !(parseInt(from) > 20000000)) return problem(400, "from must be a date, YYYY-MM-DD")
         await resendFrom(from)
         return json(200, { ok: true, from })
@@ -107,6 +97,8 @@ export async function handleApi(req: HttpRequest, poller: BmsPoller): Promise<Ht
     const p = req.path
     const get = req.method === "GET" || req.method === "HEAD"
     const post = req.method === "POST"
+    const data = await handleDataApi(req, parseBody(req), p === "/api/backup" && validSession(sessionOf(req)))
+    if (data) return data
     if (p === "/api/status") {
         if (!get) return problem(405, "GET only")
         const st = statusJson(deviceInfo(), bmsLink(), pollingPaused(), currentSnapshot(), lastSnapshot(), ds.millis())
@@ -154,7 +146,7 @@ export async function handleApi(req: HttpRequest, poller: BmsPoller): Promise<Ht
     }
     if (p === "/api/schema") {
         if (!get) return problem(405, "GET only")
-        return json(200, schemaJson())
+        return json(200, FIELDS.filter(f => f.id !== "admin.pass")) // the settings table itself (schema.ts)
     }
     if (p !== "/api/settings" && p !== "/api/action" && p !== "/api/password" && p !== "/api/logout") return problem(404, "no such API")
     // everything below changes something or shows settings: a session is required

@@ -1,5 +1,6 @@
 // HTTP/1.1 request heads and responses (RFC 9110/9112), within the limits of a 64 KB device. Pure.
-export const MAX_HEAD_BYTES = 1024
+import { splitText } from "../platform/text"
+export const MAX_HEAD_BYTES = 2048
 export const MAX_BODY_BYTES = 2048
 /** Announced to clients: the server closes an idle connection after this (server.ts IDLE_TIMEOUT_MS). */
 export const KEEP_ALIVE_S = 5
@@ -14,24 +15,35 @@ export interface HttpRequest {
     remote: string
 }
 
+/** Where a streamed body goes (stream.ts): pieces are gathered into packets of a few hundred bytes. */
+export interface BodyWriter {
+    write(data: Buffer | string): Promise<void>
+}
+
 export interface HttpResponse {
     status: number
     type: string
     body: string | Buffer
     headers?: Record<string, string>
+    /** A body made while it is sent, chunked (files, listings, metrics): `body` is then ignored. */
+    stream?: (w: BodyWriter) => Promise<void>
 }
 
-export const REASONS: Record<string, string> = {
-    "200": "OK", "202": "Accepted", "204": "No Content", "304": "Not Modified", "400": "Bad Request", "401": "Unauthorized",
-    "403": "Forbidden", "404": "Not Found", "405": "Method Not Allowed", "408": "Request Timeout", "411": "Length Required",
-    "413": "Content Too Large", "429": "Too Many Requests", "431": "Request Header Fields Too Large", "500": "Internal Server Error",
-    "503": "Service Unavailable", "505": "HTTP Version Not Supported",
+/** Reason phrases, looked up in the string when needed: no bytecode and no heap for a table. */
+const REASONS =
+    "|200 OK|202 Accepted|204 No Content|304 Not Modified|400 Bad Request|401 Unauthorized|403 Forbidden|404 Not Found" +
+    "|405 Method Not Allowed|408 Request Timeout|411 Length Required|413 Content Too Large|429 Too Many Requests" +
+    "|431 Request Header Fields Too Large|500 Internal Server Error|503 Service Unavailable|505 HTTP Version Not Supported|"
+
+export function reason(status: number) {
+    const at = REASONS.indexOf(`|${status} `)
+    return at < 0 ? "Status" : REASONS.slice(at + 5, REASONS.indexOf("|", at + 1))
 }
 
 /** Parses a request head (without the final CRLF CRLF); returns the request or an error status. */
 export function parseHead(head: string): { request: HttpRequest; status: number } {
-    const lines = head.split("\r\n")
-    const parts = lines[0].split(" ")
+    const lines = splitText(head, "\r\n")
+    const parts = splitText(lines[0], " ")
     if (parts.length !== 3 || !parts[0] || parts[1].charAt(0) !== "/") return { request: null, status: 400 }
     if (parts[2] !== "HTTP/1.1" && parts[2] !== "HTTP/1.0") return { request: null, status: parts[2].indexOf("HTTP/") === 0 ? 505 : 400 }
     const headers: Record<string, string> = {}
@@ -60,7 +72,7 @@ export function parseHead(head: string): { request: HttpRequest; status: number 
 /** The value of a cookie in a Cookie header, or "". */
 export function cookie(headers: Record<string, string>, name: string) {
     const all = headers["cookie"] || ""
-    for (const part of all.split(";")) {
+    for (const part of splitText(all, ";")) {
         const eq = part.indexOf("=")
         if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim()
     }
@@ -73,11 +85,12 @@ const SECURITY_HEADERS =
 
 /**
  * The head of a response (status line and headers, up to the empty line); `keepAlive` false adds
- * Connection: close. The body is sent apart: no copy of head and body together is made.
+ * Connection: close. The body is sent apart: no copy of head and body together is made. A streamed
+ * body (stream.ts) is sent chunked.
  */
 export function responseHead(res: HttpResponse, bodyLength: number, keepAlive: boolean) {
-    let h = `HTTP/1.1 ${res.status} ${REASONS[res.status + ""] || "Status"}\r\n`
-    h += `Content-Type: ${res.type}\r\nContent-Length: ${bodyLength}\r\n`
+    let h = `HTTP/1.1 ${res.status} ${reason(res.status)}\r\n`
+    h += `Content-Type: ${res.type}\r\n` + (res.stream ? "Transfer-Encoding: chunked\r\n" : `Content-Length: ${bodyLength}\r\n`)
     h += keepAlive ? `Connection: keep-alive\r\nKeep-Alive: timeout=${KEEP_ALIVE_S}\r\n` : "Connection: close\r\n"
     if (res.headers) for (const k of Object.keys(res.headers)) h += `${k}: ${res.headers[k]}\r\n`
     if (!res.headers || !res.headers["Cache-Control"]) h += "Cache-Control: no-store\r\n"

@@ -6,6 +6,8 @@ import { BmsPoller } from "../bms/poller"
 import { setting } from "../settings/store"
 import { serveTcp, SocketFailure, TcpConnection } from "../platform/stream-sockets"
 import { handleApi } from "./api"
+import { handleMetrics, METRICS_PATH } from "./metrics-route"
+import { sendStream } from "./stream"
 import { ASSETS } from "./assets.generated"
 import { HttpRequest, HttpResponse, MAX_BODY_BYTES, MAX_HEAD_BYTES, parseHead, problem, responseHead } from "./http"
 
@@ -28,15 +30,6 @@ interface Incoming {
     status: number
 }
 
-/** Does `b` begin like a request line (a method in capitals, then a space)? */
-function methodLike(b: Buffer) {
-    for (let i = 0; i < b.length && i <= 10; i++) {
-        if (b[i] === 32) return i > 0
-        if (b[i] < 65 || b[i] > 90) return false
-    }
-    return b.length <= 10
-}
-
 /** Reads one request; null when the connection closed or idled out before one began. */
 async function readRequest(conn: TcpConnection): Promise<Incoming> {
     // the head's pieces are kept as they came and joined once, when the head is whole: no growing
@@ -48,7 +41,7 @@ async function readRequest(conn: TcpConnection): Promise<Incoming> {
     while (end < 0) {
         const b = await conn.read(IDLE_TIMEOUT_MS)
         if (!b) return size ? { request: null, status: 400 } : null
-        if (!size && !methodLike(b)) return { request: null, status: 400 } // garbage: nothing to keep reading for
+        if (!size && !(b[0] >= 65 && b[0] <= 90)) return { request: null, status: 400 } // not a method: garbage, nothing to keep reading for
         for (let i = 0; i < b.length && end < 0; i++) {
             run = b[i] === (run & 1 ? 10 : 13) ? run + 1 : b[i] === 13 ? 1 : 0
             if (run === 4) end = size + i - 3
@@ -91,6 +84,7 @@ function asset(req: HttpRequest): HttpResponse {
 
 async function respond(req: HttpRequest, poller: BmsPoller): Promise<HttpResponse> {
     if (req.path.indexOf("/api/") === 0) return await handleApi(req, poller)
+    if (req.path === METRICS_PATH) return await handleMetrics(req)
     return asset(req)
 }
 
@@ -118,7 +112,7 @@ async function send(conn: TcpConnection, res: HttpResponse, keepAlive: boolean, 
  * goes with its activation: kept in serve()'s, the last answer of every kept-alive connection stayed
  * on the heap while it waited for its next request (six connections: up to 6 × 3 KB).
  */
-async function answer(conn: TcpConnection, req: HttpRequest, poller: BmsPoller) {
+async function answer(conn: TcpConnection, req: HttpRequest, poller: BmsPoller): Promise<HttpResponse> {
     while (responding) await ds.wait(responded, 1000)
     responding = true
     try {
@@ -130,6 +124,7 @@ async function answer(conn: TcpConnection, req: HttpRequest, poller: BmsPoller) 
             res = problem(500, "internal error")
         }
         await send(conn, res, req.keepAlive, req.method === "HEAD")
+        return res.stream ? res : null // the streamed body is sent by the caller, after the lock
     } finally {
         responding = false
         responded.emit(1)
@@ -150,8 +145,11 @@ async function serve(conn: TcpConnection, poller: BmsPoller) {
                 await send(conn, problem(incoming.status, "bad request"), false, false)
                 break
             }
-            await answer(conn, incoming.request, poller)
-            if (!incoming.request.keepAlive) break
+            const req = incoming.request
+            const streamed = await answer(conn, req, poller)
+            // a streamed body (a log file, /metrics) goes out after the lock: it holds a packet, not the body
+            if (streamed && req.method !== "HEAD" && !(await sendStream(conn, streamed, req.path))) break
+            if (!req.keepAlive) break
         }
     } catch (e) {
         if (!(e instanceof SocketFailure)) console.warn(`Web: ${conn.remoteAddress}: ${(e as Error).message}`)

@@ -60,7 +60,7 @@ test("discovery, availability, state JSON and per-value topics with the battery'
     const w = await watcher(t, b.port)
     const { d, prefix, id } = await mqttDongle(t, b.port)
     assert.equal(await w.until(`${prefix}/status`, v => v === "online"), "online")
-    await d.waitForLine(/^MQTT: Home Assistant discovery: 19 entities$/, { since: d.bootMark, timeoutMs: 20000 })
+    await d.waitForLine(/^MQTT: Home Assistant discovery: 22 entities$/, { since: d.bootMark, timeoutMs: 20000 })
     const voltage = JSON.parse(await w.until(`homeassistant/sensor/smartbms_${id}/voltage/config`))
     assert.equal(voltage.state_topic, `${prefix}/voltage`)
     assert.equal(voltage.device_class, "voltage")
@@ -122,6 +122,76 @@ test("commands when enabled change the BMS; anything else is ignored with a cons
     await d.waitForLine(/^MQTT: ignoring smartbms\/[0-9a-f]+\/set\/charge_mos "maybe"/, { since: d.bootMark, timeoutMs: 10000 })
     await w.c.publishAsync(`${prefix}/set/explode`, "1")
     await d.waitForLine(/^MQTT: ignoring smartbms\/[0-9a-f]+\/set\/explode "1"/, { since: d.bootMark, timeoutMs: 10000 })
+})
+
+test("Home Assistant: every discovery payload parses, every state topic it names gets values, the SOC number and the reset button round-trip", async t => {
+    const b = await broker(t)
+    const w = await watcher(t, b.port)
+    const { d, prefix, id } = await mqttDongle(t, b.port, { cmds: true })
+    await d.waitForLine(/^MQTT: Home Assistant discovery: 24 entities$/, { since: d.bootMark, timeoutMs: 30000 })
+    await w.until(`${prefix}/voltage`)
+    await sleep(2500) // one more period: every value topic published at least once
+    const configs = [...w.seen.keys()].filter(k => k.startsWith(`homeassistant/`) && k.endsWith("/config"))
+    assert.equal(configs.length, 24, configs.join(", "))
+    const stateTopics = new Set()
+    for (const topic of configs) {
+        const c = JSON.parse(w.seen.get(topic).text) // every payload is JSON
+        assert.match(c.unique_id, new RegExp(`^smartbms_${id}_`))
+        assert.equal(c.availability_topic, `${prefix}/status`)
+        assert.equal(c.device.name, "Smart BMS PACK-77", "the battery serial tells the dongles apart")
+        assert.equal(c.device.configuration_url, "http://127.0.0.1:6789/")
+        assert.deepEqual(c.device.identifiers, [`smartbms_${id}`])
+        if (c.state_topic) stateTopics.add(c.state_topic)
+        if (c.command_topic) assert.match(c.command_topic, new RegExp(`^${prefix}/set/`))
+    }
+    for (const topic of stateTopics) assert.ok(w.seen.get(topic)?.text, `${topic} has a value`)
+    const late = await watcher(t, b.port) // retained: Home Assistant starting later gets them all
+    await late.until(configs.at(-1), () => true, 5000)
+    await sleep(500)
+    for (const topic of configs) assert.equal(late.seen.get(topic)?.retain, true, `${topic} retained`)
+    const diag = key => JSON.parse(w.seen.get(configs.find(k => k.endsWith(`/${key}/config`))).text)
+    for (const key of ["link", "uptime", "sd", "ftp_last_upload"]) assert.equal(diag(key).entity_category, "diagnostic", key)
+    assert.equal(diag("uptime").device_class, "duration")
+    assert.ok(Number(w.seen.get(`${prefix}/uptime`).text) >= 1)
+    assert.equal(w.seen.get(`${prefix}/sd`).text, "ok")
+    assert.equal(w.seen.get(`${prefix}/ftp_last_upload`).text, "never")
+    assert.ok(!configs.some(k => k.includes("wifi_rssi")), "no Wi-Fi signal entity where the platform reports none")
+
+    // the SOC number: state and command round-trip
+    const num = JSON.parse(w.seen.get(`homeassistant/number/smartbms_${id}/soc_set/config`).text)
+    assert.equal(num.command_topic, `${prefix}/set/soc`)
+    assert.equal(num.state_topic, `${prefix}/soc`)
+    assert.deepEqual([num.min, num.max, num.step], [0, 100, 0.1])
+    await w.c.publishAsync(num.command_topic, "44.4")
+    assert.equal(await w.until(num.state_topic, v => v === "44.4", 15000), "44.4")
+    assert.equal(Math.round(d.bms.model.soc * 10), 444)
+
+    // the reset button: pressed from Home Assistant, the BMS gets its reset command
+    const button = JSON.parse(w.seen.get(`homeassistant/button/smartbms_${id}/bms_reset/config`).text)
+    assert.equal(button.command_topic, `${prefix}/set/bms_reset`)
+    const commands = []
+    d.bms.on("command", c => commands.push(c.dataId))
+    await w.c.publishAsync(button.command_topic, button.payload_press)
+    await d.waitForLine("MQTT: command bms_reset RESET: done", { since: d.bootMark, timeoutMs: 10000 })
+    assert.ok(commands.includes(0x00), "the BMS got 0x00 (reset)")
+    await w.c.publishAsync(button.command_topic, "PRESS")
+    await d.waitForLine(/^MQTT: ignoring smartbms\/[0-9a-f]+\/set\/bms_reset "PRESS"/, { since: d.bootMark, timeoutMs: 10000 })
+})
+
+test("the device name falls back to the battery address, then to the device id", async t => {
+    const b = await broker(t)
+    const w = await watcher(t, b.port)
+    const d = await startTestDongle(t, { bms: { cells: 4, temperatureSensors: 2 } })
+    await d.waitForLine(/^Reset counter 1/, { timeoutMs: 20000 })
+    await d.writeFirmwareSetting("mqtt", { on: true, host: "127.0.0.1", port: b.port, period: 2 })
+    await d.writeFirmwareSetting("mqttAuth", { user: USER, pass: PASSWORD })
+    await d.writeFirmwareSetting("user", { location: "Boat, aft" })
+    await d.settleFlash()
+    const since = d.mark()
+    await d.reset()
+    const id = (await d.waitForLine(/^Device id: /, { since })).slice(11)
+    const c = JSON.parse(await w.until(`homeassistant/sensor/smartbms_${id}/voltage/config`))
+    assert.equal(c.device.name, "Smart BMS Boat, aft")
 })
 
 test("wrong credentials and a stopped broker: clear status, the rest keeps running, recovery when fixed", async t => {

@@ -67,14 +67,43 @@ test("the day rolls over into a new file", async t => {
     assert.match(lines(path.join(d.dir, "sd", "LOG", "20261121.CSV")).at(-1), /^2026-11-21T23:59:5\d,/)
 })
 
-test("missing card: reported, the dongle keeps running, logging resumes when the card is back", async t => {
+test("an empty slot since boot is a state, not an error; logging starts when a card is inserted", async t => {
     const d = await loggingDongle(t, { noSd: true })
-    await d.waitForLine("SD log: card error (no_card); the dongle keeps running, logging resumes when the card is back", { since: d.bootMark, timeoutMs: 25000 })
-    assert.equal((await d.bmsService.read()).link, "ok")
+    await d.waitForLine("SD log: no card; logging starts when one is inserted", { since: d.bootMark, timeoutMs: 25000 })
+    const port = await d.waitForPort(6789)
+    await sleep(2500)
+    const st = await (await fetch(`http://127.0.0.1:${port}/api/status`)).json()
+    assert.equal(st.sd.state, "no_card")
+    assert.equal(st.bms.link, "ok")
+    const journal = await (await fetch(`http://127.0.0.1:${port}/api/journal`)).json()
+    assert.ok(!journal.entries.some(e => e.flags.includes("sd_card_error")), "no journal entry for an empty slot")
+    assert.ok(!d.linesSince(d.bootMark).some(l => l.startsWith("SD log: card error")), "no card error on the console")
     d.sdCard.insert()
     await d.waitForLine(/^SD log: writing/, { since: d.bootMark, timeoutMs: 10000 })
     await sleep(1500)
     assert.ok(lines(path.join(d.dir, "sd", "LOG", `${today(d)}.CSV`)).length >= 3)
+})
+
+test("a card in use that disappears: reported and journaled, the dongle keeps running, logging resumes", async t => {
+    const d = await loggingDongle(t)
+    await d.waitForLine(/^SD log: writing/, { since: d.bootMark, timeoutMs: 25000 })
+    d.sdCard.eject()
+    await d.waitForLine("SD log: card error (no_card); the dongle keeps running, logging resumes when the card is back", { since: d.bootMark, timeoutMs: 10000 })
+    await d.waitForLine(/^Journal \d+: sd_card_error since/, { since: d.bootMark, timeoutMs: 15000 })
+    assert.equal((await d.bmsService.read()).link, "ok")
+    const resumed = d.mark()
+    d.sdCard.insert()
+    await d.waitForLine(/^SD log: writing/, { since: resumed, timeoutMs: 10000 })
+    await d.waitForLine(/^Journal \d+: sd_card_error cleared/, { since: resumed, timeoutMs: 15000 })
+})
+
+test("logging is on from the first boot: the main log every 60 s without any setting", async t => {
+    const d = await startTestDongle(t, { bms: { cells: 4, temperatureSensors: 2 } })
+    await d.waitForLine("SD log: every 60 s", { timeoutMs: 25000 })
+    await d.waitForLine(/^SD log: writing \/LOG\/\d{8}\.CSV$/, { timeoutMs: 25000 })
+    const main = lines(path.join(d.dir, "sd", "LOG", `${today(d)}.CSV`))
+    assert.equal(main.length, 3, "the battery line, the header and the first row")
+    assert.ok(!fs.existsSync(path.join(d.dir, "sd", "CELL")), "no cell log unless asked")
 })
 
 test("a full card: reported once, no half rows, the dongle keeps running", async t => {

@@ -92,9 +92,38 @@ describe("store", () => {
         await loadSettings()
         expect(setting("bms.addr")).toBe(0x80)
         expect(setting("bms.invert")).toBe(true)
-        expect((await readStored(VERSION_KEY)).value).toBe(2)
+        expect((await readStored(VERSION_KEY)).value).toBe(3)
         expect((await readStored("bmsAddress")).present).toBe(false)
         expect((await readStored("boots")).present).toBe(false)
+        expect(setting("sdlog.on")).toBe(true) // schema 1 had no SD logging: the new default
+    })
+    test("a new unit logs to the SD card from the first boot", async () => {
+        await factoryReset()
+        await deleteSetting(VERSION_KEY) // a blank flash
+        await loadSettings()
+        expect(setting("sdlog.on")).toBe(true)
+        expect((await readStored(VERSION_KEY)).value).toBe(3)
+        expect((await readStored("sdlog")).present).toBe(false)
+    })
+    test("migration from schema version 2: an installed unit keeps SD logging as it was", async () => {
+        await factoryReset()
+        await writeSetting(VERSION_KEY, 2)
+        await writeSetting("sdlog", { period: 30 }) // "on" at schema 2's default, off
+        await loadSettings()
+        expect(setting("sdlog.on")).toBe(false)
+        expect(setting("sdlog.period")).toBe(30)
+        expect((await readStored(VERSION_KEY)).value).toBe(3)
+        await loadSettings() // once only
+        expect(setting("sdlog.on")).toBe(false)
+        await writeSetting(VERSION_KEY, 2)
+        await writeSetting("sdlog", { on: true })
+        await loadSettings()
+        expect(setting("sdlog.on")).toBe(true)
+        await writeSetting(VERSION_KEY, 2)
+        await deleteSetting("sdlog")
+        await loadSettings()
+        expect(setting("sdlog.on")).toBe(false)
+        expect((await readStored("sdlog")).value["on"]).toBe(false)
     })
     test("factory reset wipes everything", async () => {
         await updateSettings({ "wifi.ssid": "home", "admin.pass": "12345678" })
