@@ -21,7 +21,8 @@ test("resets at the time of day on a chosen day, at most twice, an hour apart; c
     await d.waitForLine(/^Periodic reset: at 03:00, days 0x20, at most 2 a day/, { since, timeoutMs: 25000 })
     await d.waitForLine(/^Periodic reset: rebooting \(1 today, at 2026-11-21T03:00:\d\d\)$/, { since, timeoutMs: 30000 })
     since = d.mark()
-    await d.waitForLine(/^Reset counter 1: normal start/, { since, timeoutMs: 30000 }) // it rebooted by itself
+    await d.waitForLine("Reset reason: software (ds.reboot())", { since, timeoutMs: 30000 }) // it rebooted by itself
+    await d.waitForLine(/^Reset counter 0: normal start/, { since, timeoutMs: 30000 }) // a software reboot is no press
     await d.waitForLine(/^Web: port 6789/, { since, timeoutMs: 25000 })
     let st = await status(d)
     assert.equal(st.resets_today, 1)
