@@ -18,6 +18,8 @@ export interface BmsReadings {
     minCell?: number
     maxTempC?: number
     minTempC?: number
+    maxTempSensor?: number
+    minTempSensor?: number
     state?: number
     chargeMos?: boolean
     dischargeMos?: boolean
@@ -83,7 +85,7 @@ export function framesFor(dataId: number, cellCount: number, sensorCount: number
 const A5_FIELDS = [
     `[["voltageDv",0,2,0,1,0],["rawCurrent",4,2,0,1,0],["socPermille",6,2,0,1,0]]`,
     `[["maxCellMv",0,2,0,1,0],["maxCell",2,1,0,1,0],["minCellMv",3,2,0,1,0],["minCell",5,1,0,1,0]]`,
-    `[["maxTempC",0,1,-40,1,0],["minTempC",2,1,-40,1,0]]`,
+    `[["maxTempC",0,1,-40,1,0],["maxTempSensor",1,1,0,1,0],["minTempC",2,1,-40,1,0],["minTempSensor",3,1,0,1,0]]`,
     `[["state",0,1,0,1,0],["chargeMos",1,1,0,1,1],["dischargeMos",2,1,0,1,1],["life",3,1,0,1,0],["remainingMah",4,4,0,1,0]]`,
     `[["cellCount",0,1,0,1,0],["sensorCount",1,1,0,1,0],["charger",2,1,0,1,1],["load",3,1,0,1,1],["digitalIO",4,1,0,1,0],["cycles",5,2,0,1,0]]`,
 ]

@@ -34,6 +34,7 @@ const FIELDS = `[[
 ],[
  ["voltageDv",112,2,0,1,0],["rawCurrent",114,2,0,1,0],["socPermille",116,2,0,1,0],["maxCellMv",124,2,0,1,0],
  ["minCellMv",128,2,0,1,0],["maxTempC",134,2,-40,1,0],["minTempC",138,2,-40,1,0],["state",144,2,0,1,0],
+ ["maxTempSensor",136,2,0,1,0],["minTempSensor",140,2,0,1,0],
  ["remainingMah",150,2,0,100,0],["cellCount",120,2,0,1,0],["sensorCount",122,2,0,1,0],["cycles",152,2,0,1,0],
  ["balancerActive",154,2,0,1,1],["chargeMos",164,2,0,1,1],["dischargeMos",166,2,0,1,1],["powerW",176,2,0,1,0],
  ["charger",146,2,0,1,1],["load",148,2,0,1,1],["balanceCurrentA",156,2,-30000,0.001,3],["mosTempC",180,2,-40,1,3],

@@ -40,12 +40,15 @@ export interface BmsSnapshot {
     /** "a5", "d2" or "81": the protocol the BMS answered; the request address it answers to */
     protocol: string
     address: number
-    // null where the unit does not report it (EXTRA_READINGS, EXTRA_INFO)
+    // absent (read as null) where the unit does not report it (EXTRA_READINGS, EXTRA_INFO)
     /** no known register carries it (p81 0x3B, "SOH" to one source, counts like a heartbeat) */
     sohPct: number
     energyWh: number
     minTempC: number
     maxTempC: number
+    /** the sensor numbers (from 1) of the temperature extremes, as the BMS reports them */
+    minTempSensor: number
+    maxTempSensor: number
     mosTempC: number
     boardTempC: number
     prechargeMos: boolean
@@ -88,9 +91,8 @@ export function packCurrent(rawCurrent: number, state: number, invert: boolean) 
     return { amps: a, corrected }
 }
 
-const orNull = (v: any) => (v === undefined ? null : v)
 /** Readings and info copied into the snapshot as they are, null where the unit did not report them. */
-const EXTRA_READINGS = "digitalIO,cycles,chargeMos,dischargeMos,faultCode,sohPct,energyWh,minTempC,maxTempC,mosTempC,boardTempC,prechargeMos,heaterMos,fanMos,balanceCurrentA,balancerActive,charger,load"
+const EXTRA_READINGS = "sohPct,energyWh,mosTempC,boardTempC,prechargeMos,heaterMos,fanMos,balanceCurrentA,balancerActive"
 const EXTRA_INFO = "balancerOn,firmwareVersion,hardwareVersion"
 
 export function buildSnapshot(r: BmsReadings, info: BmsInfo, invertCurrent: boolean, readAtMs: number, protocol = PROTO_A5, address = 0): BmsSnapshot {
@@ -129,10 +131,25 @@ export function buildSnapshot(r: BmsReadings, info: BmsInfo, invertCurrent: bool
         readAtMs,
         protocol: PROTOCOL_NAMES[protocol],
         address,
+        // every unit reports these (D2: no charger/load, no sensor numbers; 0xA5: no extras below):
+        // in the literal, so that a snapshot of an 0xA5 unit does not grow (heap)
+        cycles: r.cycles,
+        chargeMos: r.chargeMos,
+        dischargeMos: r.dischargeMos,
+        faultCode: r.faultCode,
+        charger: r.charger,
+        load: r.load,
+        digitalIO: r.digitalIO,
+        minTempC: r.minTempC,
+        maxTempC: r.maxTempC,
+        minTempSensor: r.minTempSensor,
+        maxTempSensor: r.maxTempSensor,
     }
     const ra = r as any
     const ia = info as any
-    for (const k of splitText(EXTRA_READINGS, ",")) snap[k] = orNull(ra[k])
-    for (const k of splitText(EXTRA_INFO, ",")) snap[k] = orNull(ia[k])
+    // only what the unit reports: absent fields read as null (status.ts), and a snapshot of an 0xA5
+    // unit stays as small as before (heap)
+    for (const k of splitText(EXTRA_READINGS, ",")) if (ra[k] !== undefined && ra[k] !== null) snap[k] = ra[k]
+    for (const k of splitText(EXTRA_INFO, ",")) if (ia[k] !== undefined) snap[k] = ia[k]
     return snap as BmsSnapshot
 }

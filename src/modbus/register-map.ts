@@ -35,19 +35,15 @@ const i16 = (v: number) => {
     return n < 0 ? n + 0x10000 : n
 }
 
-function indexOfExtreme(values: number[], max: boolean) {
-    let best = 0
-    for (let i = 1; i < values.length; i++) if (max ? values[i] > values[best] : values[i] < values[best]) best = i
-    return best
-}
 
 /**
  * The registers that are one snapshot field: ";REGISTER=field[,multiply[,add]]" (decimal; a table
  * in a string costs no bytecode). 0x3B SOH, 0x4E balance current, 0x54-0x56 precharge/heater/fan
  * MOS, 0x59 energy, 0x5A/0x5B MOS/board temperature: from the newer units, 0 where not reported.
+ * 0x43-0x46: the temperature extremes and their sensors as the BMS reports them (0x92; D2: no sensors).
  * 0x49/0x4A: charger/load present; 0x57: this dongle's DI1-4, DO1-4.
  */
-const SIMPLE = ";56=voltageV,10;57=currentA,10,30000;58=socPct,10;59=sohPct;62=cellMaxMv;63=cellMaxNumber;64=cellMinMv;65=cellMinNumber;66=cellDeltaMv;73=charger;74=load;75=remainingAh,10;76=cycles;78=balanceCurrentA,1000,30000;82=chargeMos;83=dischargeMos;84=prechargeMos;85=heaterMos;86=fanMos;87=digitalIO;89=energyWh;90=mosTempC,1,40;91=boardTempC,1,40;289=chargeMos;290=dischargeMos;"
+const SIMPLE = ";56=voltageV,10;57=currentA,10,30000;58=socPct,10;59=sohPct;62=cellMaxMv;63=cellMaxNumber;64=cellMinMv;65=cellMinNumber;66=cellDeltaMv;67=maxTempC,1,40;68=maxTempSensor;69=minTempC,1,40;70=minTempSensor;73=charger;74=load;75=remainingAh,10;76=cycles;78=balanceCurrentA,1000,30000;82=chargeMos;83=dischargeMos;84=prechargeMos;85=heaterMos;86=fanMos;87=digitalIO;89=energyWh;90=mosTempC,1,40;91=boardTempC,1,40;289=chargeMos;290=dischargeMos;"
 
 /** The value of a mapped register for a snapshot (0 for what the BMS does not report). */
 export function registerValue(addr: number, s: BmsSnapshot): number {
@@ -57,8 +53,6 @@ export function registerValue(addr: number, s: BmsSnapshot): number {
         return i < s.tempsC.length ? u16(s.tempsC[i] + 40) : 0
     }
     const temps = s.tempsC
-    const tMax = indexOfExtreme(temps, true)
-    const tMin = indexOfExtreme(temps, false)
     const at = SIMPLE.indexOf(";" + addr + "=")
     if (at >= 0) {
         // [snapshot field, multiply, add]; null (not reported by this unit): 0; booleans 1 or 0
@@ -69,11 +63,7 @@ export function registerValue(addr: number, s: BmsSnapshot): number {
     switch (addr) {
         case REG_CELL_COUNT: return s.cellsMv.length
         case REG_TEMP_COUNT: return temps.length
-        case 0x43: return temps.length ? u16(temps[tMax] + 40) : 0
-        case 0x44: return temps.length ? tMax + 1 : 0
-        case 0x45: return temps.length ? u16(temps[tMin] + 40) : 0
-        case 0x46: return temps.length ? tMin + 1 : 0
-        case 0x47: return temps.length ? temps[tMax] - temps[tMin] : 0
+        case 0x47: return u16(s.maxTempC - s.minTempC)
         case 0x48: return s.state === "charging" ? 1 : s.state === "discharging" ? 2 : 0
         case 0x4d: return s.balancing.length ? 1 : 0
         case 0x4f: return (s.balancingBits[1] << 8) | s.balancingBits[0] // bit n: cell n+1
