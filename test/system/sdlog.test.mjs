@@ -12,6 +12,8 @@ async function loggingDongle(t, options = {}, period = 1) {
     await d.writeFirmwareSetting("sdlog", { on: true, period, cells: true })
     await d.writeFirmwareSetting("user", { serial: "PACK-42", location: "Boat, aft" })
     await d.settleFlash()
+    // logging is on from the first boot: the file that boot began (battery line without serial) goes
+    fs.rmSync(path.join(d.dir, "sd", "LOG"), { recursive: true, force: true })
     d.bootMark = d.mark()
     await d.reset()
     return d
