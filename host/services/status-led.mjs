@@ -4,10 +4,13 @@
 import { jd } from "./jacdac.mjs"
 
 const SUMMARY_MS = 500
-/** Long enough to hold two cycles of the slowest pattern (3 s). */
-const WINDOW_MS = 7000
-/** A pattern is shown once it has been seen the same for this long: no half-changed patterns. */
-const STABLE_MS = 1500
+/** Long enough to hold three cycles of the slowest pattern (3 s): always two whole groups of blinks. */
+const WINDOW_MS = 9500
+/**
+ * A pattern is shown once it has been seen the same for a whole window: by then the window holds
+ * only the new pattern, so a mix of the old and the new one is never shown.
+ */
+const STABLE_MS = WINDOW_MS
 
 const round = (x, step) => Math.round(x / step) * step
 
@@ -36,7 +39,7 @@ export function describeLed(transitions, on, now) {
     gaps.forEach((g, i) => g >= longest / 2 && starts.push(i + 1))
     if (starts.length < 2) return on ? "LED on" : "LED off" // not one whole group seen yet
     const [a, b] = starts.slice(-2)
-    return `LED ${b - a} short blinks every ${round((rises[b] - rises[a]) / 1000, 0.5)} s`
+    return `LED ${b - a} short blink${b - a > 1 ? "s" : ""} every ${round((rises[b] - rises[a]) / 1000, 0.5)} s`
 }
 
 export class StatusLedServer extends jd.JDServiceServer {
