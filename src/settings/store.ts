@@ -3,7 +3,7 @@
 // all or nothing per group), wiped by factoryReset. Migrates older schema versions.
 import * as ds from "@devicescript/core"
 import { settings, readSetting, writeSetting, deleteSetting } from "@devicescript/settings"
-import { FIELDS, MAX_STORED_BYTES, SCHEMA_VERSION, defaults, fieldSpec, groupOf, groups, nameOf, validateValue } from "./schema"
+import { fields, MAX_STORED_BYTES, SCHEMA_VERSION, defaults, fieldSpec, groupOf, groups, nameOf, validateValue } from "./schema"
 
 export const VERSION_KEY = "cfgVersion"
 /** Keys of schema version 1 (the first BMS firmware), moved into groups by the migration. */
@@ -84,7 +84,7 @@ export async function loadSettings() {
             console.warn(`settings: "${g}" is corrupted; its factory defaults are used`)
             continue
         }
-        for (const f of FIELDS) {
+        for (const f of fields()) {
             if (groupOf(f.id) !== g) continue
             const v = stored.value[nameOf(f.id)]
             if (v === undefined) continue
@@ -103,13 +103,13 @@ export function setting(id: string): any {
 /** Every setting with secrets replaced by whether they are set: what a browser may see. */
 export function publicSettings() {
     const r: Record<string, any> = {}
-    for (const f of FIELDS) r[f.id] = f.secret ? values[f.id] !== "" : values[f.id]
+    for (const f of fields()) r[f.id] = f.secret ? values[f.id] !== "" : values[f.id]
     return r
 }
 
 function groupObject(g: string, pending: Record<string, any>) {
     const o: Record<string, any> = {}
-    for (const f of FIELDS)
+    for (const f of fields())
         if (groupOf(f.id) === g) {
             const v = pending[f.id] !== undefined ? pending[f.id] : values[f.id]
             if (v !== f.def) o[nameOf(f.id)] = v // defaults are not stored: smaller groups
