@@ -221,7 +221,17 @@ function installHeapMeter(file, gcStress, censusFile) {
                 const keys = []
                 for (let k = 0; k < Math.min(n, 6); k++) keys.push(keyName(w, bytes, data + 4 * k))
                 shape = `{${keys.join(",")}${n > 6 ? ",+" + (n - 6) : ""}}`
-            } else shape = `array[${bytes[b.at * 4 + 8] | (bytes[b.at * 4 + 9] << 8)}]`
+            } else {
+                const n = bytes[b.at * 4 + 8] | (bytes[b.at * 4 + 9] << 8)
+                shape = `array[${n}]`
+                if (n > 40) {
+                    // a long array: its first elements say what it is
+                    const data = w[b.at + 3] >> 2
+                    const first = []
+                    for (let k = 0; k < 3; k++) first.push(valueText(w, bytes, data + 2 * k))
+                    shape += ` [${first.join(",")}...]`
+                }
+            }
             const e = (shapes[shape] ??= { n: 0, bytes: 0 })
             e.n++
             e.bytes += b.bytes + own
@@ -244,6 +254,14 @@ function installHeapMeter(file, gcStress, censusFile) {
 
     // a map key: a heap string, or a string of the program image (its ASCII table), or a built-in name
     let imageStrings = null
+    function valueText(w, bytes, at) {
+        const hi = w[at + 1]
+        if (hi === 0xffffffff) return String(w[at] | 0)
+        if (hi === 4 || hi === 8) return JSON.stringify(keyName(w, bytes, at))
+        if (hi < 16) return `handle${hi}:${w[at]}`
+        return String(new Float64Array(w.buffer, at * 4, 1)[0])
+    }
+
     function keyName(w, bytes, at) {
         const lo = w[at]
         const hi = w[at + 1]
