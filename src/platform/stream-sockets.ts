@@ -279,6 +279,16 @@ class SocketBase {
 
     constructor(public readonly id: number) {}
 
+    /** The next item of `queue`, `undefined` after `timeoutMs`; throws when the socket failed or closed. */
+    protected async take(queue: any[], timeoutMs: number): Promise<any> {
+        for (;;) {
+            if (queue.length) return queue.shift()
+            if (this.failure) throw this.failure
+            if (this.closed) throw new SocketFailure(0, "closed")
+            if ((await ds.wait(this.changed, timeoutMs)) === undefined && timeoutMs !== undefined) return undefined
+        }
+    }
+
     /** Waits for the server's `opened`; throws the reason when the socket closed instead. */
     async waitOpen() {
         const deadline = ds.millis() + OPEN_TIMEOUT_MS
@@ -466,12 +476,7 @@ export class TcpListener extends SocketBase implements Endpoint {
 
     /** The next connection, `undefined` after `timeoutMs`; throws when the listener failed or was closed. */
     async accept(timeoutMs?: number): Promise<TcpConnection> {
-        for (;;) {
-            if (this.queue.length) return this.queue.shift()
-            if (this.failure) throw this.failure
-            if (this.closed) throw new SocketFailure(0, "listener closed")
-            if ((await ds.wait(this.changed, timeoutMs)) === undefined && timeoutMs) return undefined
-        }
+        return await this.take(this.queue, timeoutMs)
     }
 
     async close() {
@@ -555,13 +560,7 @@ export class UdpEndpoint extends SocketBase implements Endpoint {
 
     /** The next datagram; `undefined` on timeout; throws when the socket failed or closed. */
     async receive(timeoutMs?: number): Promise<Datagram> {
-        for (;;) {
-            if (this.queue.length) return this.queue.shift()
-            if (this.failure) throw this.failure
-            if (this.closed) throw new SocketFailure(0, "closed")
-            const v = await ds.wait(this.changed, timeoutMs)
-            if (v === undefined && timeoutMs !== undefined) return undefined
-        }
+        return await this.take(this.queue, timeoutMs)
     }
 
     /** Sends one datagram (up to 1472 bytes), fragmented over as many packets as it needs. */
