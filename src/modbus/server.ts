@@ -36,7 +36,8 @@ async function serve(conn: TcpConnection, poller: BmsPoller) {
         for (;;) {
             const bytes = await conn.read(IDLE_TIMEOUT_MS)
             if (!bytes) break // closed by the client, or idle
-            for (const frame of splitter.push(bytes)) await answer(conn, poller, frame)
+            splitter.push(bytes)
+            for (let frame = splitter.next(); frame; frame = splitter.next()) await answer(conn, poller, frame)
             if (splitter.error) {
                 console.log(`Modbus: ${conn.remoteAddress}: malformed header (${splitter.error}); connection closed`)
                 break

@@ -83,7 +83,11 @@ interface Endpoint {
 
 let role: ds.StreamSockets = null
 let ready = false
-const endpoints: Endpoint[] = []
+/**
+ * Open sockets by number. A map, not an array: accepted connections are numbered from 128 up, and
+ * an array indexed by them kept 1-2 KB of mostly empty storage on the heap for good.
+ */
+const endpoints: Record<string, Endpoint> = {}
 let nextId = FIRST_CLIENT_ID
 
 async function service() {
@@ -157,7 +161,7 @@ function onReport(pkt: ds.Packet) {
         case REP_CLOSED: {
             const ep = endpoints[p[2]]
             if (ep) {
-                endpoints[p[2]] = undefined
+                delete endpoints[p[2]]
                 ep.onClosed(p.getAt(0, "u16"), p.slice(3).toString())
             }
             break
@@ -204,7 +208,7 @@ function queueAck(id: number, seq: number) {
 
 /** Closes a socket without waiting for the answer (its number is free once the server closed it). */
 function queueClose(id: number) {
-    endpoints[id] = undefined
+    delete endpoints[id]
     delete pendingAcks[id + ""]
     if (pendingCloses.indexOf(id) < 0) pendingCloses.push(id)
     startControl()
@@ -438,7 +442,7 @@ export class TcpConnection extends SocketBase implements Endpoint {
         const deadline = ds.millis() + 3000
         while (!this.closed && ds.millis() < deadline) await ds.wait(this.changed, 200)
         this.closed = true
-        endpoints[this.id] = undefined
+        delete endpoints[this.id]
     }
 }
 
@@ -482,7 +486,7 @@ export class TcpListener extends SocketBase implements Endpoint {
         if (this.closed) return
         this.closed = true
         await send(CMD_CLOSE, Buffer.from([this.id]))
-        endpoints[this.id] = undefined
+        delete endpoints[this.id]
         this.changed.emit(1)
     }
 }
@@ -578,7 +582,7 @@ export class UdpEndpoint extends SocketBase implements Endpoint {
         if (this.closed) return
         this.closed = true
         await send(CMD_CLOSE, Buffer.from([this.id]))
-        endpoints[this.id] = undefined
+        delete endpoints[this.id]
     }
 }
 
