@@ -639,7 +639,7 @@ export async function bindUdp(port: number, maxDatagram: number) {
  * only what it still has open, and a connection the peer dropped may still be closing here).
  * Returns once listening; throws when the port cannot be bound.
  */
-export async function serveTcp(name: string, port: number, backlog: number, serve: (conn: TcpConnection) => Promise<void>) {
+export async function serveTcp(name: string, port: number, backlog: number, serve: (conn: TcpConnection, held: number) => Promise<void>) {
     const listener = await listen(port, backlog)
     let open = 0
     startTask(`${name} listener`, async () => {
@@ -652,16 +652,17 @@ export async function serveTcp(name: string, port: number, backlog: number, serv
                 continue
             }
             open++
-            spawnConnection(name, conn, serve, () => open--)
+            spawnConnection(name, conn, open, serve, () => open--)
         }
     })
     return listener
 }
 
-function spawnConnection(name: string, conn: TcpConnection, serve: (conn: TcpConnection) => Promise<void>, closed: () => void) {
+/** `held`: connections open with this one (a server may answer the one over its limit "busy"). */
+function spawnConnection(name: string, conn: TcpConnection, held: number, serve: (conn: TcpConnection, held: number) => Promise<void>, closed: () => void) {
     startTask(name, async () => {
         try {
-            await serve(conn)
+            await serve(conn, held)
         } finally {
             await conn.close()
             closed()

@@ -21,7 +21,6 @@ export const MAX_ACTIVE = 4
 export const BACKLOG = MAX_ACTIVE + 1
 export const IDLE_TIMEOUT_MS = 5000
 
-let active = 0
 let responding = false
 const responded = ds.emitter<number>()
 
@@ -131,10 +130,10 @@ async function answer(conn: TcpConnection, req: HttpRequest, poller: BmsPoller):
     }
 }
 
-async function serve(conn: TcpConnection, poller: BmsPoller) {
-    active++
+/** `held`: connections open with this one (serveTcp); the one over MAX_ACTIVE is told "busy". */
+async function serve(conn: TcpConnection, poller: BmsPoller, held: number) {
     try {
-        if (active > MAX_ACTIVE) {
+        if (held > MAX_ACTIVE) {
             await send(conn, problem(503, "busy: too many connections"), false, false)
             return
         }
@@ -154,14 +153,12 @@ async function serve(conn: TcpConnection, poller: BmsPoller) {
     } catch (e) {
         if (!(e instanceof SocketFailure)) console.warn(`Web: ${conn.remoteAddress}: ${(e as Error).message}`)
         // a SocketFailure: the client went away; nothing to answer
-    } finally {
-        active--
     }
 }
 
 export async function startWeb(poller: BmsPoller) {
     const port = setting("ports.web") as number
-    const listener = await serveTcp("web connection", port, BACKLOG, async (conn: TcpConnection) => await serve(conn, poller))
+    const listener = await serveTcp("web connection", port, BACKLOG, async (conn: TcpConnection, held: number) => await serve(conn, poller, held))
     console.log(`Web: port ${port}`)
     return listener
 }
