@@ -1,6 +1,7 @@
 // The HTTP/1.1 server of the pages and the API on the stream-socket contract (port ports.web,
 // default 6789, never 80). Limits: request head MAX_HEAD_BYTES (431), body MAX_BODY_BYTES (413),
-// MAX_ACTIVE connections at once (503 beyond), IDLE_TIMEOUT_MS without a request (closed).
+// MAX_ACTIVE connections at once (503 beyond), IDLE_TIMEOUT_MS without a request (closed), a request
+// head whole within IDLE_TIMEOUT_MS + HEAD_TIMEOUT_MS of the previous answer (408).
 import * as ds from "@devicescript/core"
 import { BmsPoller } from "../bms/poller"
 import { setting } from "../settings/store"
@@ -20,6 +21,8 @@ export const MAX_ACTIVE = 4
 /** Connections held at once (serveTcp): MAX_ACTIVE, and one more to answer "busy" (503). */
 export const BACKLOG = MAX_ACTIVE + 1
 export const IDLE_TIMEOUT_MS = 5000
+/** A request head must be whole this long after the idle wait for it (slow clients: 408). */
+export const HEAD_TIMEOUT_MS = 10000
 
 let responding = false
 const responded = ds.emitter<number>()
@@ -37,9 +40,12 @@ async function readRequest(conn: TcpConnection): Promise<Incoming> {
     let size = 0
     let end = -1
     let run = 0 // how much of CR LF CR LF was seen at the end of the previous pieces
+    // the head must be whole by then: a client trickling a byte now and then would otherwise hold
+    // one of the MAX_ACTIVE connections for good
+    const deadline = ds.millis() + IDLE_TIMEOUT_MS + HEAD_TIMEOUT_MS
     while (end < 0) {
         const b = await conn.read(IDLE_TIMEOUT_MS)
-        if (!b) return size ? { request: null, status: 400 } : null
+        if (!b || ds.millis() > deadline) return size ? { request: null, status: 408 } : null
         if (!size && !(b[0] >= 65 && b[0] <= 90)) return { request: null, status: 400 } // not a method: garbage, nothing to keep reading for
         for (let i = 0; i < b.length && end < 0; i++) {
             run = b[i] === (run & 1 ? 10 : 13) ? run + 1 : b[i] === 13 ? 1 : 0

@@ -84,3 +84,32 @@ test("a kept-alive connection reused around the idle timeout: answered or closed
     for (const r of results) assert.ok(r.answers >= 1, `the first request at offset ${r.offsetMs} was answered`)
     assert.ok(results.filter(r => r.offsetMs <= -400).every(r => r.answers === 2), "a connection reused well before the timeout is answered")
 })
+
+test("clients trickling their heads a byte at a time get 408 and free the connections for the page", async t => {
+    const { port } = await webDongle(t)
+    const started = Date.now()
+    // four slow clients take every connection the server serves at once (MAX_ACTIVE): a byte every
+    // 2 s, never a whole head; the idle timeout (5 s between reads) alone never ends them
+    const slow = Array.from({ length: 4 }, () => new Promise(resolve => {
+        const s = net.connect(port, "127.0.0.1")
+        const head = "GET /api/status HTTP/1.1\r\nHost: dongle\r\nX-Slow: " + "a".repeat(100)
+        let got = ""
+        let i = 0
+        const timer = setInterval(() => s.writable && i < head.length && s.write(head[i++]), 2000)
+        s.on("data", b => (got += b))
+        s.on("close", () => (clearInterval(timer), resolve({ status: got.split("\r\n")[0], afterMs: Date.now() - started })))
+        s.on("error", () => {})
+        setTimeout(() => s.destroy(), 40000)
+    }))
+    await sleep(1000)
+    const busy = await fetch(`http://127.0.0.1:${port}/api/status`)
+    assert.equal(busy.status, 503, "the four slow clients hold every connection")
+    const ends = await Promise.all(slow)
+    for (const e of ends) {
+        assert.equal(e.status, "HTTP/1.1 408 Request Timeout")
+        assert.ok(e.afterMs < 20000, `a slow client was answered after ${e.afterMs} ms (IDLE_TIMEOUT_MS + HEAD_TIMEOUT_MS = 15 s)`)
+    }
+    const r = await fetch(`http://127.0.0.1:${port}/api/status`)
+    assert.equal(r.status, 200)
+    assert.equal((await r.json()).bms.link, "ok")
+})
