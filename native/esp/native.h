@@ -32,8 +32,8 @@ typedef struct {
 } native_queue_t;
 
 void native_queue_init(native_queue_t *nq, uint16_t size);
-/** Sends the queued packets of a service (Jacdac loop only): reports with jd_send, events with
- * jd_send_event_ext. */
+/** Sends the queued packets of a service (Jacdac loop only): reports on the route of core/nat_bus.h
+ * (jd_send, or a frame of their own over 232 bytes), events with jd_send_event_ext. */
 void native_queue_flush(native_queue_t *nq, srv_t *srv, unsigned service_index);
 /** From the Jacdac loop: a report, register value or event of a service, sent now. */
 int native_send(srv_t *srv, unsigned service_index, uint16_t code, const void *data, unsigned len);

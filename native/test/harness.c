@@ -74,5 +74,6 @@ int main(int argc, char **argv) {
     SUITE("accesspoint", test_accesspoint);
     SUITE("mdns", test_mdns);
     SUITE("classes", test_classes);
+    SUITE("bus", test_bus);
     return h_summary();
 }

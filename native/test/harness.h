@@ -53,3 +53,4 @@ void test_serial(void);
 void test_accesspoint(void);
 void test_mdns(void);
 void test_classes(void);
+void test_bus(void);
