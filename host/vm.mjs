@@ -2,13 +2,11 @@
 // firmware image and keeps its flash (program and settings) in STATE/.devicescript/flash/sim.bin.
 // Restarting this process is exactly what the EN button does to the chip.
 import { spawn } from "node:child_process"
-import { createRequire } from "node:module"
 import { fileURLToPath } from "node:url"
 import path from "node:path"
 import readline from "node:readline"
 
-const require = createRequire(import.meta.url)
-const CLI = require.resolve("@devicescript/cli/built/devicescript-cli.cjs")
+const CHILD = fileURLToPath(new URL("./vm-child.cjs", import.meta.url))
 const PRELOAD = fileURLToPath(new URL("./vm-preload.cjs", import.meta.url))
 const NOISE = /^(using devs:|connected to |self-deployed |disconnect)/
 
@@ -25,7 +23,7 @@ const NOISE = /^(using devs:|connected to |self-deployed |disconnect)/
 export function startVm({ image, stateDir, hubPort, deviceId, onConsole, onExit, onReboot }) {
     const child = spawn(
         process.execPath,
-        ["-r", PRELOAD, CLI, "--no-colors", "--quiet", "run", path.resolve(image), "--tcp", "--device-id", deviceId],
+        ["-r", PRELOAD, CHILD, path.resolve(image), deviceId],
         { cwd: stateDir, env: { ...process.env, SMARTBMS_HUB_PORT: String(hubPort) }, stdio: ["ignore", "pipe", "pipe"] },
     )
     let exiting = false
