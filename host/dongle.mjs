@@ -1,4 +1,4 @@
-// One dongle on this computer: the Jacdac hub, the DeviceScript VM running the firmware, and host
+// One dongle on this computer: the DeviceScript VM running the firmware, and host
 // implementations of every service the firmware uses. This is both the `npm start` product mode and
 // the module the system tests import.
 import { EventEmitter } from "node:events"
@@ -6,7 +6,7 @@ import fs from "node:fs"
 import path from "node:path"
 import crypto from "node:crypto"
 import { fileURLToPath } from "node:url"
-import { JacdacHub } from "./hub.mjs"
+import { VmLink } from "./vm-link.mjs"
 import { startVm } from "./vm.mjs"
 import { jd } from "./services/jacdac.mjs"
 import { BmsSerialServer } from "./services/bms-serial.mjs"
@@ -117,9 +117,9 @@ export class Dongle extends EventEmitter {
         this.bms = await openBms(this.options)
         loadSpecs()
 
-        this.hub = new JacdacHub()
-        const hubPort = await this.hub.start()
-        this.bus = new jd.JDBus([jd.createNodeSocketTransport(hubPort, "127.0.0.1")], {
+        this.vmLink = new VmLink()
+        await this.vmLink.start()
+        this.bus = new jd.JDBus([this.vmLink.transport], {
             client: false,
             disableRoleManager: true,
         })
@@ -144,7 +144,6 @@ export class Dongle extends EventEmitter {
         const services = [this.serial, this.sockets, this.sdCard, this.accessPoint, this.wifi, this.led, this.bootButton, this.clock, this.resetReason]
         jd.addServiceProvider(this.bus, { name: "smartbms-host", serviceClasses: services.map(s => s.serviceClass), services: () => services })
         await this.bus.connect(true)
-        this.hubPort = hubPort
         /** the firmware's Daly BMS service, read over the bus */
         this.bmsService = new BmsClient(this.bus)
         this.crashes = 0
@@ -160,7 +159,8 @@ export class Dongle extends EventEmitter {
         const vm = startVm({
             image: this.firmware,
             stateDir: this.stateDir,
-            hubPort: this.hubPort,
+            linkPort: this.vmLink.port,
+            packetCostMs: this.options.vmPacketCostMs,
             deviceId: this.deviceId,
             onConsole: line => {
                 lastWords = [...lastWords.slice(-3), line]
@@ -350,7 +350,7 @@ export class Dongle extends EventEmitter {
             await this.bus?.disconnect()
             this.bus?.stop?.()
         } catch {}
-        await this.hub?.close()
+        await this.vmLink?.close()
     }
 }
 

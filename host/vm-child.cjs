@@ -2,7 +2,7 @@
 // DEVICE_ID`, started by host/vm.mjs with the state folder as its working directory.
 //
 // It does what `devs run IMAGE --tcp` does, and nothing else: the WASM VM of the pinned
-// @devicescript/cli joins the dongle's hub (SMARTBMS_HUB_PORT), keeps its flash in
+// @devicescript/cli dials the host's VM link (SMARTBMS_VM_LINK_PORT, host/vm-link.mjs), keeps its flash in
 // .devicescript/flash/sim.bin, deploys the image and prints the VM's console. The cli bundle holds the
 // whole toolchain (TypeScript compiler, debugger, ...): loading it costs about 200 MB of memory, so
 // only the VM's own module is taken out of it (read from node_modules at start, never copied).
@@ -15,7 +15,9 @@
 "use strict"
 const fs = require("fs")
 const path = require("path")
+const net = require("net")
 const vm = require("vm")
+const { frameReader, frameWriter } = require("./frames.cjs")
 
 const CLI = require.resolve("@devicescript/cli/built/devicescript-cli.cjs")
 const VM_MODULE = "var require_devicescript_vm = __commonJS("
@@ -25,12 +27,13 @@ const DEVICE_COST_MS = 20
 
 /** The VM module's factory and its WebAssembly binary, out of the cli bundle. */
 function loadVm() {
-    const src = fs.readFileSync(CLI, "utf8")
-    const start = src.indexOf(VM_MODULE)
-    const end = start < 0 ? -1 : src.indexOf("\n});\n", start)
-    const wasm = WASM_URI.exec(src.slice(start, end))
-    if (start < 0 || end < 0 || !wasm) throw new Error(`the DeviceScript VM was not found in ${CLI} (not @devicescript/cli 2.16.4?)`)
-    const body = src.slice(start + VM_MODULE.length, end + 2) // { "runtime/devicescript-vm/...js"(exports, module2) { ... } }
+    // a Buffer, not a string: only the VM module is decoded, and the 28 MB file is freed at once
+    const file = fs.readFileSync(CLI)
+    const start = file.indexOf(VM_MODULE)
+    const end = start < 0 ? -1 : file.indexOf("\n});\n", start)
+    const body = end < 0 ? "" : file.toString("utf8", start + VM_MODULE.length, end + 2) // { "runtime/devicescript-vm/...js"(exports, module2) { ... } }
+    const wasm = WASM_URI.exec(body)
+    if (!wasm) throw new Error(`the DeviceScript VM was not found in ${CLI} (not @devicescript/cli 2.16.4?)`)
     const wrapper = vm.runInThisContext(`(function (require, __filename, __dirname) { return (${body}) })`, { filename: CLI })
     const modules = wrapper(require, CLI, path.dirname(CLI))
     const mod = { exports: {} }
@@ -144,11 +147,29 @@ function dmesg(line) {
     process.stdout.write(`WASM> ${text}\n`)
 }
 
+/**
+ * The VM's end of the link: frames from the host go into the VM at once (it runs a turn for each),
+ * frames the VM sends in one turn leave in one write. The host gone, the VM process ends.
+ */
+async function connectLink(inst, port) {
+    const sock = net.createConnection(port, "127.0.0.1")
+    await new Promise((resolve, reject) => {
+        sock.once("connect", resolve)
+        sock.once("error", reject)
+    })
+    sock.setNoDelay(true)
+    const write = frameWriter(sock)
+    inst.sendPacket = frame => write(frame)
+    sock.on("data", frameReader(frame => inst.handlePacket(new Uint8Array(frame))))
+    sock.on("error", () => {})
+    sock.on("close", () => process.exit(0))
+}
+
 async function main() {
     const [image, deviceId] = process.argv.slice(2)
-    const hubPort = parseInt(process.env.SMARTBMS_HUB_PORT, 10)
+    const linkPort = parseInt(process.env.SMARTBMS_VM_LINK_PORT, 10)
     const cost = Number(process.env.SMARTBMS_VM_PACKET_COST_MS ?? 1)
-    if (!image || !(hubPort > 0)) throw new Error("usage: SMARTBMS_HUB_PORT=PORT node vm-child.cjs IMAGE [DEVICE_ID]")
+    if (!image || !(linkPort > 0)) throw new Error("usage: SMARTBMS_VM_LINK_PORT=PORT node vm-child.cjs IMAGE [DEVICE_ID]")
     if (!(Number.isInteger(cost) && cost >= 0 && cost <= 63)) throw new Error(`SMARTBMS_VM_PACKET_COST_MS must be 0..63, not ${process.env.SMARTBMS_VM_PACKET_COST_MS}`)
     const program = fs.readFileSync(image)
     const { factory, wasmBinary } = loadVm()
@@ -156,7 +177,7 @@ async function main() {
         process.stderr.write(`the VM's packet throttle was not found: running with the chip's ${DEVICE_COST_MS} ms per packet\n`)
     const inst = await factory({ wasmBinary })
     inst.dmesg = dmesg
-    await inst.setupNodeTcpSocketTransport(require, "127.0.0.1", hubPort)
+    await connectLink(inst, linkPort)
     fs.mkdirSync(path.dirname(FLASH_FILE), { recursive: true })
     inst.flashLoad = () => {
         try {
