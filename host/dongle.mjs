@@ -118,7 +118,6 @@ export class Dongle extends EventEmitter {
         loadSpecs()
 
         this.vmLink = new VmLink()
-        await this.vmLink.start()
         this.bus = new jd.JDBus([this.vmLink.transport], {
             client: false,
             disableRoleManager: true,
@@ -144,6 +143,9 @@ export class Dongle extends EventEmitter {
         const services = [this.serial, this.sockets, this.sdCard, this.accessPoint, this.wifi, this.led, this.bootButton, this.clock, this.resetReason]
         jd.addServiceProvider(this.bus, { name: "smartbms-host", serviceClasses: services.map(s => s.serviceClass), services: () => services })
         await this.bus.connect(true)
+        // jacdac-ts polls the registers of every device 20 times a second for its UI; the host reads
+        // the firmware's registers when asked (BmsClient), so that timer is only CPU spent while idle
+        this.bus.backgroundRefreshRegisters = false
         /** the firmware's Daly BMS service, read over the bus */
         this.bmsService = new BmsClient(this.bus)
         this.crashes = 0
@@ -159,7 +161,7 @@ export class Dongle extends EventEmitter {
         const vm = startVm({
             image: this.firmware,
             stateDir: this.stateDir,
-            linkPort: this.vmLink.port,
+            link: this.vmLink,
             packetCostMs: this.options.vmPacketCostMs,
             deviceId: this.deviceId,
             onConsole: line => {
@@ -350,7 +352,7 @@ export class Dongle extends EventEmitter {
             await this.bus?.disconnect()
             this.bus?.stop?.()
         } catch {}
-        await this.vmLink?.close()
+        this.vmLink?.close()
     }
 }
 

@@ -2,7 +2,7 @@
 // DEVICE_ID`, started by host/vm.mjs with the state folder as its working directory.
 //
 // It does what `devs run IMAGE --tcp` does, and nothing else: the WASM VM of the pinned
-// @devicescript/cli dials the host's VM link (SMARTBMS_VM_LINK_PORT, host/vm-link.mjs), keeps its flash in
+// @devicescript/cli talks to the host's bus over the VM link (file descriptor 3, host/vm-link.mjs), keeps its flash in
 // .devicescript/flash/sim.bin, deploys the image and prints the VM's console. The cli bundle holds the
 // whole toolchain (TypeScript compiler, debugger, ...): loading it costs about 200 MB of memory, so
 // only the VM's own module is taken out of it (read from node_modules at start, never copied).
@@ -24,6 +24,7 @@ const VM_MODULE = "var require_devicescript_vm = __commonJS("
 const WASM_URI = /wasmBinaryFile = "data:application\/octet-stream;base64,([A-Za-z0-9+/=]+)"/
 const FLASH_FILE = path.join(".devicescript", "flash", "sim.bin")
 const DEVICE_COST_MS = 20
+const LINK_FD = 3
 
 /** The VM module's factory and its WebAssembly binary, out of the cli bundle. */
 function loadVm() {
@@ -151,13 +152,8 @@ function dmesg(line) {
  * The VM's end of the link: frames from the host go into the VM at once (it runs a turn for each),
  * frames the VM sends in one turn leave in one write. The host gone, the VM process ends.
  */
-async function connectLink(inst, port) {
-    const sock = net.createConnection(port, "127.0.0.1")
-    await new Promise((resolve, reject) => {
-        sock.once("connect", resolve)
-        sock.once("error", reject)
-    })
-    sock.setNoDelay(true)
+function connectLink(inst) {
+    const sock = new net.Socket({ fd: LINK_FD, readable: true, writable: true })
     const write = frameWriter(sock)
     inst.sendPacket = frame => write(frame)
     sock.on("data", frameReader(frame => inst.handlePacket(new Uint8Array(frame))))
@@ -167,9 +163,8 @@ async function connectLink(inst, port) {
 
 async function main() {
     const [image, deviceId] = process.argv.slice(2)
-    const linkPort = parseInt(process.env.SMARTBMS_VM_LINK_PORT, 10)
     const cost = Number(process.env.SMARTBMS_VM_PACKET_COST_MS ?? 1)
-    if (!image || !(linkPort > 0)) throw new Error("usage: SMARTBMS_VM_LINK_PORT=PORT node vm-child.cjs IMAGE [DEVICE_ID]")
+    if (!image) throw new Error("usage: node vm-child.cjs IMAGE [DEVICE_ID] (the Jacdac link on fd 3)")
     if (!(Number.isInteger(cost) && cost >= 0 && cost <= 63)) throw new Error(`SMARTBMS_VM_PACKET_COST_MS must be 0..63, not ${process.env.SMARTBMS_VM_PACKET_COST_MS}`)
     const program = fs.readFileSync(image)
     const { factory, wasmBinary } = loadVm()
@@ -177,7 +172,7 @@ async function main() {
         process.stderr.write(`the VM's packet throttle was not found: running with the chip's ${DEVICE_COST_MS} ms per packet\n`)
     const inst = await factory({ wasmBinary })
     inst.dmesg = dmesg
-    await connectLink(inst, linkPort)
+    connectLink(inst)
     fs.mkdirSync(path.dirname(FLASH_FILE), { recursive: true })
     inst.flashLoad = () => {
         try {

@@ -1,9 +1,9 @@
-// The Jacdac link between the host's bus and its DeviceScript VM process: a loopback TCP server on an
-// ephemeral port that the VM process dials (host/vm-child.cjs), and a jacdac-ts transport of the
-// host's bus on the other end. Frames go straight from one to the other, with no hub in between.
-// Frames on the socket as host/frames.cjs writes them; those of one event-loop turn leave in one
-// write (a VM turn often answers with several).
-import net from "node:net"
+// The Jacdac link between the host's bus and its DeviceScript VM process: a pipe (a Unix socket pair,
+// the VM process's file descriptor 3) with a jacdac-ts transport of the host's bus on the host's end.
+// Frames go straight from one to the other, with no hub and no TCP stack in between: over loopback
+// TCP the sender pays for both ends of the stack, and the link carries about 75 frames a second
+// while the BMS is polled. Frames on the pipe as host/frames.cjs writes them; those of one event-loop
+// turn leave in one write (a VM turn often answers with several).
 import { createRequire } from "node:module"
 import { jd } from "./services/jacdac.mjs"
 
@@ -28,32 +28,21 @@ class VmLinkTransport extends jd.Transport {
 
 export class VmLink {
     constructor() {
-        this.vm = null // the socket of the running VM process
+        this.vm = null // the pipe to the running VM process
         this.write = null
-        this.server = net.createServer(sock => this.accept(sock))
         /** the host bus's end: new jd.JDBus([link.transport], ...) */
         this.transport = new VmLinkTransport(this)
     }
 
-    /** Listens on a free loopback port; returns it (the VM process dials it). */
-    async start() {
-        await new Promise((resolve, reject) => {
-            this.server.once("error", reject)
-            this.server.listen(0, "127.0.0.1", resolve)
-        })
-        this.port = this.server.address().port
-        return this.port
-    }
-
-    accept(sock) {
-        this.vm?.destroy() // a VM process after a reset: the old one is gone
-        this.vm = sock
-        this.write = frameWriter(sock)
-        sock.setNoDelay(true)
-        sock.on("data", frameReader(frame => this.transport.handleFrame(new Uint8Array(frame))))
-        sock.on("error", () => {})
-        sock.on("close", () => {
-            if (this.vm === sock) {
+    /** The pipe to a new VM process (after a reset, the old one is gone). */
+    attach(pipe) {
+        if (this.vm && this.vm !== pipe) this.vm.destroy()
+        this.vm = pipe
+        this.write = frameWriter(pipe)
+        pipe.on("data", frameReader(frame => this.transport.handleFrame(new Uint8Array(frame))))
+        pipe.on("error", () => {})
+        pipe.on("close", () => {
+            if (this.vm === pipe) {
                 this.vm = null
                 this.write = null
             }
@@ -65,8 +54,8 @@ export class VmLink {
         if (this.vm && !this.vm.destroyed) this.write(frame)
     }
 
-    async close() {
+    close() {
         this.vm?.destroy()
-        await new Promise(resolve => this.server.close(() => resolve()))
+        this.vm = null
     }
 }

@@ -1,4 +1,4 @@
-// The DeviceScript VM (WASM) of one dongle, as a child process: it dials the dongle's VM link (host/vm-link.mjs), runs the
+// The DeviceScript VM (WASM) of one dongle, as a child process: it talks to the host's bus over the VM link (host/vm-link.mjs, its fd 3), runs the
 // firmware image and keeps its flash (program and settings) in STATE/.devicescript/flash/sim.bin.
 // Restarting this process is exactly what the EN button does to the chip.
 import { spawn } from "node:child_process"
@@ -16,19 +16,20 @@ const NOISE = /^(using devs:|connected to |self-deployed |disconnect)/
  * @param {object} o
  * @param {string} o.image the firmware (.devs)
  * @param {string} o.stateDir flash lives here
- * @param {number} o.linkPort the VM link's port
+ * @param {import('./vm-link.mjs').VmLink} o.link the host's end of the Jacdac link
  * @param {number} [o.packetCostMs] the VM's throttle per sent packet (default 1 ms; the chip's is 20)
  * @param {string} o.deviceId 16 hex digits
  * @param {(line:string)=>void} o.onConsole one line of the dongle's console
  * @param {(code:number|null, signal:string|null)=>void} o.onExit
  * @param {()=>void} o.onReboot the program called ds.reboot(): the chip resets
  */
-export function startVm({ image, stateDir, linkPort, packetCostMs, deviceId, onConsole, onExit, onReboot }) {
+export function startVm({ image, stateDir, link, packetCostMs, deviceId, onConsole, onExit, onReboot }) {
     const child = spawn(
         process.execPath,
         [...NODE_ARGS, ...(process.env.SMARTBMS_VM_NODE_ARGS ?? "").split(" ").filter(Boolean), "-r", PRELOAD, CHILD, path.resolve(image), deviceId],
-        { cwd: stateDir, env: { ...process.env, SMARTBMS_VM_LINK_PORT: String(linkPort), ...(packetCostMs === undefined ? {} : { SMARTBMS_VM_PACKET_COST_MS: String(packetCostMs) }) }, stdio: ["ignore", "pipe", "pipe"] },
+        { cwd: stateDir, env: { ...process.env, ...(packetCostMs === undefined ? {} : { SMARTBMS_VM_PACKET_COST_MS: String(packetCostMs) }) }, stdio: ["ignore", "pipe", "pipe", "pipe"] },
     )
+    link.attach(child.stdio[3])
     let exiting = false
     const onLine = line => {
         line = line.replace(/\x1B\[[0-9;]*m/g, "")
