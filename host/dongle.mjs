@@ -85,6 +85,7 @@ export class Dongle extends EventEmitter {
      * - wifiInRange: SSIDs the emulated station can join (default ["host-network"])
      * - clockAt: the wall-clock time at start (default now); clockUnset: the RTC has no time yet
      * - echo: print console lines on stdout; log: host messages (default: stderr)
+     * - vmPacketCostMs: the VM's throttle per packet the firmware sends (default 1; 20 as on the chip)
      */
     static async start(options = {}) {
         const d = new Dongle(options)
