@@ -28,7 +28,8 @@ class VmLinkTransport extends jd.Transport {
 
 export class VmLink {
     constructor() {
-        this.vm = null // the pipe to the running VM process
+        this.vm = null // the pipe to the VM process
+        this.running = false // the VM in it has sent its first frame
         this.write = null
         /** the host bus's end: new jd.JDBus([link.transport], ...) */
         this.transport = new VmLinkTransport(this)
@@ -39,23 +40,31 @@ export class VmLink {
         if (this.vm && this.vm !== pipe) this.vm.destroy()
         this.vm = pipe
         this.write = frameWriter(pipe)
-        pipe.on("data", frameReader(frame => this.transport.handleFrame(new Uint8Array(frame))))
+        // frames reach the VM once it runs (its first frame says so), as the hub sent them only to a
+        // VM connected to it: what the bus says while the VM process loads is not queued for it
+        this.running = false
+        pipe.on("data", frameReader(frame => {
+            if (this.vm === pipe) this.running = true
+            this.transport.handleFrame(new Uint8Array(frame))
+        }))
         pipe.on("error", () => {})
         pipe.on("close", () => {
             if (this.vm === pipe) {
                 this.vm = null
                 this.write = null
+                this.running = false
             }
         })
     }
 
     /** A frame from the host's bus to the VM (dropped while no VM runs: the chip is in reset). */
     send(frame) {
-        if (this.vm && !this.vm.destroyed) this.write(frame)
+        if (this.running && !this.vm.destroyed) this.write(frame)
     }
 
     close() {
         this.vm?.destroy()
         this.vm = null
+        this.running = false
     }
 }

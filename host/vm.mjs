@@ -1,5 +1,6 @@
-// The DeviceScript VM (WASM) of one dongle, as a child process: it talks to the host's bus over the VM link (host/vm-link.mjs, its fd 3), runs the
-// firmware image and keeps its flash (program and settings) in STATE/.devicescript/flash/sim.bin.
+// The DeviceScript VM (WASM) of one dongle, as a child process (host/vm-child.cjs): it talks to the
+// host's bus over the VM link (host/vm-link.mjs, its fd 3), runs the firmware image and keeps its
+// flash (program and settings) in STATE/.devicescript/flash/sim.bin.
 // Restarting this process is exactly what the EN button does to the chip.
 import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
@@ -8,8 +9,8 @@ import readline from "node:readline"
 
 const CHILD = fileURLToPath(new URL("./vm-child.cjs", import.meta.url))
 const PRELOAD = fileURLToPath(new URL("./vm-preload.cjs", import.meta.url))
-/** Node flags of the VM process: ~ (extra ones for profiling: SMARTBMS_VM_NODE_ARGS) */
-const NODE_ARGS = []
+/** Extra Node flags for the VM process, e.g. "--cpu-prof" to profile it (it writes the profile when it exits by itself). */
+const NODE_ARGS = (process.env.SMARTBMS_VM_NODE_ARGS ?? "").split(" ").filter(Boolean)
 const NOISE = /^(using devs:|connected to |self-deployed |disconnect)/
 
 /**
@@ -26,7 +27,7 @@ const NOISE = /^(using devs:|connected to |self-deployed |disconnect)/
 export function startVm({ image, stateDir, link, packetCostMs, deviceId, onConsole, onExit, onReboot }) {
     const child = spawn(
         process.execPath,
-        [...NODE_ARGS, ...(process.env.SMARTBMS_VM_NODE_ARGS ?? "").split(" ").filter(Boolean), "-r", PRELOAD, CHILD, path.resolve(image), deviceId],
+        [...NODE_ARGS, "-r", PRELOAD, CHILD, path.resolve(image), deviceId],
         { cwd: stateDir, env: { ...process.env, ...(packetCostMs === undefined ? {} : { SMARTBMS_VM_PACKET_COST_MS: String(packetCostMs) }) }, stdio: ["ignore", "pipe", "pipe", "pipe"] },
     )
     link.attach(child.stdio[3])
