@@ -37,6 +37,9 @@ export const FLASH_COMMIT_MS = 1500
  */
 export const PANIC_RESET_MS = 1000
 
+/** How often the host's servers refresh (stream readings): jacdac-ts's REFRESH_REGISTER_POLL. */
+const SERVER_REFRESH_MS = 50
+
 export class DongleError extends Error {}
 
 function loadSpecs() {
@@ -142,11 +145,13 @@ export class Dongle extends EventEmitter {
         this.clock = new HostClockServer({ at: this.options.clockAt, unset: this.options.clockUnset })
         this.resetReason = new ResetReasonServer()
         const services = [this.serial, this.sockets, this.sdCard, this.accessPoint, this.wifi, this.led, this.bootButton, this.clock, this.resetReason]
-        jd.addServiceProvider(this.bus, { name: "smartbms-host", serviceClasses: services.map(s => s.serviceClass), services: () => services })
+        this.hostDevice = jd.addServiceProvider(this.bus, { name: "smartbms-host", serviceClasses: services.map(s => s.serviceClass), services: () => services })
         await this.bus.connect(true)
-        // jacdac-ts polls the registers of every device 20 times a second for its UI; the host reads
-        // the firmware's registers when asked (BmsClient), so that timer is only CPU spent while idle
+        // jacdac-ts polls the registers of every device on the bus 20 times a second for a UI, and then
+        // refreshes its own servers (sensor streaming: the clock, the BOOT button). The host reads the
+        // firmware's registers when asked (BmsClient): only the servers' refresh is kept, same period
         this.bus.backgroundRefreshRegisters = false
+        this.refreshTimer = setInterval(() => this.hostDevice.emit(jd.REFRESH), SERVER_REFRESH_MS)
         /** the firmware's Daly BMS service, read over the bus */
         this.bmsService = new BmsClient(this.bus)
         this.crashes = 0
@@ -345,6 +350,7 @@ export class Dongle extends EventEmitter {
     async stop() {
         if (this.stopped) return
         this.stopped = true
+        clearInterval(this.refreshTimer)
         await this.vm?.kill()
         this.sockets?.dispose()
         this.led?.dispose()
