@@ -35,10 +35,15 @@ process.on("SIGUSR2", () => {
 // before it what it held at the previous sample plus what was allocated up to the threshold.
 // Every WINDOW_MS one JSON line per window is appended to FILE (see scripts/bench-heap.mjs).
 // SMARTBMS_HEAP_GC_STRESS=1 makes the VM collect at every allocation (slow; used == live set).
+// SMARTBMS_HEAP_CENSUS=FILE (with SMARTBMS_HEAP_LOG) also appends, every 2 s, what the heap holds by
+// kind (strings, buffers, arrays, maps, activations...) with the largest blocks and a string's first
+// characters: with SMARTBMS_HEAP_GC_STRESS=1 that is the live set, the way to find what holds memory.
+// Each collection that leaves more than any before also writes one (marked afterGc): what was live at
+// the worst moment; SMARTBMS_HEAP_CENSUS_RECORDS=1 writes only those.
 const heapLog = process.env.SMARTBMS_HEAP_LOG
-if (heapLog) installHeapMeter(heapLog, process.env.SMARTBMS_HEAP_GC_STRESS === "1")
+if (heapLog) installHeapMeter(heapLog, process.env.SMARTBMS_HEAP_GC_STRESS === "1", process.env.SMARTBMS_HEAP_CENSUS)
 
-function installHeapMeter(file, gcStress) {
+function installHeapMeter(file, gcStress, censusFile) {
     const fs = require("fs")
     const WINDOW_MS = 250
     const TAG_SHIFT = 24
@@ -153,6 +158,15 @@ function installHeapMeter(file, gcStress) {
             const live = liveLeft(s)
             win.liveMin = Math.min(win.liveMin, live)
             win.liveMax = Math.max(win.liveMax, live)
+            if (censusFile && live > liveRecord) {
+                // right after a collection that left the most so far: the census is (nearly) the live set
+                liveRecord = live
+                try {
+                    fs.appendFileSync(censusFile, JSON.stringify({ t: Date.now(), live, afterGc: true, ...census(w, g) }) + "\n")
+                } catch (e) {
+                    process.stderr.write(`heap census: ${e.message}\n`)
+                }
+            }
             const before = gcStress ? prev.used : Math.min(s.heap, prev.used + 4 * (s.threshold + 1 - prev.curr))
             win.beforeGcMax = Math.max(win.beforeGcMax, before)
         }
@@ -160,7 +174,133 @@ function installHeapMeter(file, gcStress) {
         if (Date.now() - win.start >= WINDOW_MS) flush()
     }
 
+    const KINDS = ["null", "free", "bytes", "array", "map", "buffer", "string", "bound_function", "activation", "half_static_map", "short_map", "packet", "string_jmp", "image", "?", "final"]
+    let lastCensus = 0
+    let liveRecord = 0
+    /** By kind: blocks and bytes, and the 16 largest blocks (a string's or buffer's first bytes shown). */
+    function census(w, g) {
+        const bytes = new Uint8Array(w.buffer)
+        const end = w[g + 7] >> 2
+        const kinds = {}
+        const big = []
+        for (let i = g + 8; i < end; ) {
+            const h = w[i]
+            const size = h & SIZE_MASK
+            if (size === 0) break
+            const kind = KINDS[(h >>> TAG_SHIFT) & TAG_MASK]
+            if (kind !== "free") {
+                const k = (kinds[kind] ??= { n: 0, bytes: 0 })
+                k.n++
+                k.bytes += size * 4
+                big.push({ kind, bytes: size * 4, at: i })
+            }
+            i += size
+        }
+        // maps and arrays own the storage block their data pointer (at +12) names: grouped by their
+        // keys (a map) so that "44 maps {id,kind,def...}" shows what kind of object holds the bytes
+        const storageOf = at => {
+            const p = (w[at + 3] >> 2) - 1 // the storage starts right behind its block's header
+            return p > g + 8 && p < end && ((w[p] >>> TAG_SHIFT) & TAG_MASK) === 2 ? (w[p] & SIZE_MASK) * 4 : 0
+        }
+        const shapes = {}
+        for (const b of big) {
+            if (b.kind !== "map" && b.kind !== "array") continue
+            const own = storageOf(b.at)
+            let shape = b.kind
+            if (b.kind === "map") {
+                const n = bytes[b.at * 4 + 8] | (bytes[b.at * 4 + 9] << 8)
+                const data = w[b.at + 3] >> 2 // key, value, key, value...
+                const keys = []
+                for (let k = 0; k < Math.min(n, 6); k++) keys.push(keyName(w, bytes, data + 4 * k))
+                shape = `{${keys.join(",")}${n > 6 ? ",+" + (n - 6) : ""}}`
+            } else {
+                const n = bytes[b.at * 4 + 8] | (bytes[b.at * 4 + 9] << 8)
+                shape = `array[${n}]`
+                if (n > 40) {
+                    // a long array: its first elements say what it is
+                    const data = w[b.at + 3] >> 2
+                    const first = []
+                    for (let k = 0; k < 3; k++) first.push(valueText(w, bytes, data + 2 * k))
+                    shape += ` [${first.join(",")}...]`
+                }
+            }
+            const e = (shapes[shape] ??= { n: 0, bytes: 0 })
+            e.n++
+            e.bytes += b.bytes + own
+        }
+        // storage blocks no map or array owns (fibers, globals, closures' environments...), by size
+        const owned = new Set()
+        for (const b of big) if ((b.kind === "map" || b.kind === "array") && storageOf(b.at)) owned.add((w[b.at + 3] >> 2) - 1)
+        const loose = {}
+        for (const b of big) if (b.kind === "bytes" && !owned.has(b.at)) loose[b.bytes] = (loose[b.bytes] ?? 0) + 1
+        kinds.looseBytes = Object.entries(loose).sort((a, b) => b[0] * b[1] - a[0] * a[1]).slice(0, 12).map(([k, v]) => `${v}x${k}`).join(" ")
+        const shapeList = Object.entries(shapes).sort((a, b) => b[1].bytes - a[1].bytes).map(([k, v]) => `${v.n}x ${v.bytes} ${k}`)
+        big.sort((a, b) => b.bytes - a.bytes)
+        const top = big.slice(0, 16).map(b => {
+            const off = b.kind === "string" ? b.at * 4 + 6 : b.kind === "buffer" ? b.at * 4 + 12 : b.kind === "string_jmp" ? b.at * 4 + 12 : -1
+            const text = off < 0 ? undefined : Buffer.from(bytes.subarray(off, off + 40)).toString("latin1").replace(/[^\x20-\x7e]/g, ".")
+            return text === undefined ? `${b.kind} ${b.bytes}` : `${b.kind} ${b.bytes} ${JSON.stringify(text)}`
+        })
+        return { kinds, top, shapes: shapeList }
+    }
+
+    // a map key: a heap string, or a string of the program image (its ASCII table), or a built-in name
+    let imageStrings = null
+    function valueText(w, bytes, at) {
+        const hi = w[at + 1]
+        if (hi === 0xffffffff) return String(w[at] | 0)
+        if (hi === 4 || hi === 8) return JSON.stringify(keyName(w, bytes, at))
+        if (hi < 16) return `handle${hi}:${w[at]}`
+        return String(new Float64Array(w.buffer, at * 4, 1)[0])
+    }
+
+    function keyName(w, bytes, at) {
+        const lo = w[at]
+        const hi = w[at + 1]
+        if (hi === 8) {
+            const p = lo >> 2
+            const tag = (w[p] >>> TAG_SHIFT) & TAG_MASK
+            if (tag === 6) return Buffer.from(bytes.subarray(lo + 6, lo + 6 + Math.min(20, bytes[lo + 4] | (bytes[lo + 5] << 8)))).toString("latin1")
+            return KINDS[tag]
+        }
+        if (hi === 4) {
+            const kind = lo >> 14
+            const idx = lo & 0x3fff
+            if (kind === 2) {
+                if (!imageStrings) imageStrings = loadImageStrings()
+                return imageStrings[idx] ?? `ascii#${idx}`
+            }
+            return kind === 1 ? `builtin#${idx}` : `str#${lo}`
+        }
+        return `?${hi}`
+    }
+
+    function loadImageStrings() {
+        try {
+            const img = fs.readFileSync(process.env.SMARTBMS_HEAP_IMAGE || require("path").join(__dirname, "../built/firmware.devs"))
+            const sec = i => [img.readUInt32LE(32 + 8 * i), img.readUInt32LE(36 + 8 * i)]
+            const [aStart, aLen] = sec(4)
+            const [dStart] = sec(7)
+            const r = []
+            for (let i = 0; i < aLen / 2; i++) {
+                const o = dStart + img.readUInt16LE(aStart + 2 * i)
+                r.push(img.subarray(o, img.indexOf(0, o)).toString("latin1"))
+            }
+            return r
+        } catch (e) {
+            return []
+        }
+    }
+
     function flush() {
+        if (censusFile && gc >= 0 && Date.now() - lastCensus >= 2000 && !process.env.SMARTBMS_HEAP_CENSUS_RECORDS) {
+            lastCensus = Date.now()
+            try {
+                fs.appendFileSync(censusFile, JSON.stringify({ t: lastCensus, ...census(memoryWords(), gc) }) + "\n")
+            } catch (e) {
+                process.stderr.write(`heap census: ${e.message}\n`)
+            }
+        }
         if (win.n || win.bad) {
             const r = { t: Date.now(), pid: process.pid, ...win }
             for (const k of ["freeMin", "largestMin", "liveMin"]) if (r[k] === Infinity) r[k] = null

@@ -18,6 +18,8 @@ const LABELS = {
     "bms.proto": "BMS found (protocol x 256 + address; 0 none yet)", "bms.force": "Force BMS protocol (0 detect, 1 0xA5, 2 D2, 3 0x81+board)",
     "bms.board": "BMS board number (0x81 scheme)",
 }
+/** The columns of GET /api/schema's rows: src/settings/schema.ts KEYS (a test keeps them the same). */
+const SCHEMA_KEYS = ["id", "kind", "def", "min", "max", "minLength", "maxLength", "text", "secret", "emptyOk", "forbidden"]
 let session = {}
 
 // An answer takes longer than this only when it will never come (the dongle restarted, Wi-Fi lost):
@@ -119,7 +121,9 @@ async function openSetup() {
     const [schema, values] = await Promise.all([api("/api/schema"), api("/api/settings")])
     if (run !== setupRun) return
     const groups = {}
-    for (const f of schema.data) (groups[f.id.split(".")[0]] = groups[f.id.split(".")[0]] || []).push(f)
+    // /api/schema: one row per setting, columns in SCHEMA_KEYS order, null where a key does not apply
+    const fields = schema.data.filter(row => row[0] !== "admin.pass").map(row => Object.fromEntries(row.map((v, k) => [SCHEMA_KEYS[k], v]).filter(kv => kv[1] !== null)))
+    for (const f of fields) (groups[f.id.split(".")[0]] = groups[f.id.split(".")[0]] || []).push(f)
     $("fields").innerHTML = Object.keys(groups).map(g => `<fieldset><legend>${GROUPS[g] || g}</legend>` + groups[g].map(f => {
         const v = values.data[f.id]
         const input = f.kind === 3
@@ -127,7 +131,7 @@ async function openSetup() {
             : `<input id="f-${f.id}" type="${f.secret ? "password" : f.kind === 2 ? "number" : "text"}" ${f.secret ? `placeholder="${v ? "set (unchanged)" : "not set"}"` : `value="${String(v).replace(/"/g, "&quot;")}"`}>`
         return `<label for="f-${f.id}">${LABELS[f.id] || f.id}</label>${input}<div class="error" id="e-${f.id}"></div>`
     }).join("") + "</fieldset>").join("")
-    $("fields").dataset.schema = JSON.stringify(schema.data)
+    $("fields").dataset.schema = JSON.stringify(fields)
     $("fields").dataset.values = JSON.stringify(values.data)
     $("settings").hidden = false // shown once its fields are there
     $("backup").hidden = false

@@ -217,9 +217,8 @@ class Sender {
     private unacked: { seq: number; packet: Buffer }[] = []
     private lastProgress = 0
     failure: SocketFailure = null
-    readonly progress = ds.emitter<number>()
-
-    constructor(private code: number) {}
+    /** `progress`: the socket's own change signal (one emitter a socket: each costs about 85 B of heap) */
+    constructor(private code: number, private readonly progress: ds.Emitter<number>) {}
 
     /** Waits for room, then sends one packet; `header` is what precedes seq/socket/data in the command. */
     async push(makePacket: (seq: number) => Buffer) {
@@ -227,8 +226,8 @@ class Sender {
         this.lastProgress = ds.millis()
         while (this.unacked.length >= Math.max(1, Math.min(this.credit, MAX_IN_FLIGHT))) {
             if (this.failure) throw this.failure
-            const v = await ds.wait(this.progress, RETRANSMIT_MS)
-            if (v === undefined && ds.millis() - this.lastProgress >= RETRANSMIT_MS) {
+            await ds.wait(this.progress, RETRANSMIT_MS) // also woken by received data: time decides
+            if (ds.millis() - this.lastProgress >= RETRANSMIT_MS) {
                 if (++retries > MAX_RETRANSMITS) throw new SocketFailure(ERROR_TIMEOUT, "writes not acknowledged")
                 for (const u of this.unacked) await send(this.code, u.packet)
                 this.lastProgress = ds.millis()
@@ -279,6 +278,16 @@ class SocketBase {
 
     constructor(public readonly id: number) {}
 
+    /** The next item of `queue`, `undefined` after `timeoutMs`; throws when the socket failed or closed. */
+    protected async take(queue: any[], timeoutMs: number): Promise<any> {
+        for (;;) {
+            if (queue.length) return queue.shift()
+            if (this.failure) throw this.failure
+            if (this.closed) throw new SocketFailure(0, "closed")
+            if ((await ds.wait(this.changed, timeoutMs)) === undefined && timeoutMs !== undefined) return undefined
+        }
+    }
+
     /** Waits for the server's `opened`; throws the reason when the socket closed instead. */
     async waitOpen() {
         const deadline = ds.millis() + OPEN_TIMEOUT_MS
@@ -297,7 +306,7 @@ export class TcpConnection extends SocketBase implements Endpoint {
     private leftover: Buffer = null
     private rxExpected = 0
     private closing = false
-    private readonly sender = new Sender(CMD_WRITE)
+    private readonly sender = new Sender(CMD_WRITE, this.changed)
     /** data reports dropped because one before them was missing (filled by retransmission) */
     gaps = 0
 
@@ -466,12 +475,7 @@ export class TcpListener extends SocketBase implements Endpoint {
 
     /** The next connection, `undefined` after `timeoutMs`; throws when the listener failed or was closed. */
     async accept(timeoutMs?: number): Promise<TcpConnection> {
-        for (;;) {
-            if (this.queue.length) return this.queue.shift()
-            if (this.failure) throw this.failure
-            if (this.closed) throw new SocketFailure(0, "listener closed")
-            if ((await ds.wait(this.changed, timeoutMs)) === undefined && timeoutMs) return undefined
-        }
+        return await this.take(this.queue, timeoutMs)
     }
 
     async close() {
@@ -508,7 +512,7 @@ export class UdpEndpoint extends SocketBase implements Endpoint {
     private partial: Buffer = null
     /** the rest of a datagram that was too large is being skipped */
     private skipping = false
-    private readonly sender = new Sender(CMD_SEND_TO)
+    private readonly sender = new Sender(CMD_SEND_TO, this.changed)
     /** Datagrams dropped: larger than maxDatagram, or the program did not read them in time. */
     dropped = 0
     port = 0
@@ -555,13 +559,7 @@ export class UdpEndpoint extends SocketBase implements Endpoint {
 
     /** The next datagram; `undefined` on timeout; throws when the socket failed or closed. */
     async receive(timeoutMs?: number): Promise<Datagram> {
-        for (;;) {
-            if (this.queue.length) return this.queue.shift()
-            if (this.failure) throw this.failure
-            if (this.closed) throw new SocketFailure(0, "closed")
-            const v = await ds.wait(this.changed, timeoutMs)
-            if (v === undefined && timeoutMs !== undefined) return undefined
-        }
+        return await this.take(this.queue, timeoutMs)
     }
 
     /** Sends one datagram (up to 1472 bytes), fragmented over as many packets as it needs. */

@@ -39,7 +39,7 @@ export interface FieldSpec {
     forbidden?: number[]
 }
 
-/** The FieldSpec keys, in the order of the rows of FIELDS. */
+/** The FieldSpec keys, in the order of the columns of SCHEMA_TABLE (web/app.js has the same list). */
 const KEYS = ["id", "kind", "def", "min", "max", "minLength", "maxLength", "text", "secret", "emptyOk", "forbidden"]
 
 /**
@@ -55,7 +55,7 @@ const KEYS = ["id", "kind", "def", "min", "max", "minLength", "maxLength", "text
  * protocols 1 0xA5, 2 D2, 3 0x81+board, 0 unknown; force: the only protocol tried, 0 detect; board:
  * board number of the 0x81 scheme). kind: KIND_*; text: TEXT_*.
  */
-export const FIELDS: FieldSpec[] = JSON.parse(`[
+export const SCHEMA_TABLE = `[
  ["wifi.ssid",1,"",null,null,null,32,0],
  ["wifi.pass",1,"",null,null,8,63,0,true,true],
  ["wifi.host",1,"smartbms",null,null,1,32,1],
@@ -101,15 +101,28 @@ export const FIELDS: FieldSpec[] = JSON.parse(`[
  ["bms.proto",2,0,0,1023],
  ["bms.force",2,0,0,3],
  ["bms.board",2,1,1,16]
-]`).map((row: any[]) => {
+]`
+
+function toSpec(row: any[]): FieldSpec {
     const f: any = {}
     for (let k = 0; k < row.length; k++) if (row[k] !== null) f[KEYS[k]] = row[k]
     return f
-})
+}
 
+/**
+ * Every setting, made from the table at each call and dropped after use: kept, the table's objects
+ * held about 6.5 KB of the 64 KB heap for good (docs/devicescript-traps.md).
+ */
+export function fields(): FieldSpec[] {
+    return JSON.parse(SCHEMA_TABLE).map(toSpec)
+}
+
+/** One setting's spec (its row alone is parsed), or null. */
 export function fieldSpec(id: string): FieldSpec {
-    for (const f of FIELDS) if (f.id === id) return f
-    return null
+    const at = SCHEMA_TABLE.indexOf(`["${id}",`)
+    if (at < 0) return null
+    const row = SCHEMA_TABLE.slice(at, SCHEMA_TABLE.indexOf("\n", at)) // a row is a line; all but the last end with ","
+    return toSpec(JSON.parse(row[row.length - 1] === "," ? row.slice(0, -1) : row))
 }
 
 export function groupOf(id: string) {
@@ -123,7 +136,7 @@ export function nameOf(id: string) {
 /** Every group name, in table order. */
 export function groups() {
     const r: string[] = []
-    for (const f of FIELDS) if (r.indexOf(groupOf(f.id)) < 0) r.push(groupOf(f.id))
+    for (const f of fields()) if (r.indexOf(groupOf(f.id)) < 0) r.push(groupOf(f.id))
     return r
 }
 
@@ -164,6 +177,6 @@ export function validateValue(f: FieldSpec, value: any): string {
 /** The factory defaults, by id. */
 export function defaults() {
     const r: Record<string, any> = {}
-    for (const f of FIELDS) r[f.id] = f.def
+    for (const f of fields()) r[f.id] = f.def
     return r
 }

@@ -3,7 +3,7 @@
 // all or nothing per group), wiped by factoryReset. Migrates older schema versions.
 import * as ds from "@devicescript/core"
 import { settings, readSetting, writeSetting, deleteSetting } from "@devicescript/settings"
-import { FIELDS, MAX_STORED_BYTES, SCHEMA_VERSION, defaults, fieldSpec, groupOf, groups, nameOf, validateValue } from "./schema"
+import { FieldSpec, fields, MAX_STORED_BYTES, SCHEMA_VERSION, defaults, fieldSpec, groupOf, groups, nameOf, validateValue } from "./schema"
 
 export const VERSION_KEY = "cfgVersion"
 /** Keys of schema version 1 (the first BMS firmware), moved into groups by the migration. */
@@ -77,6 +77,7 @@ async function migrate() {
 export async function loadSettings() {
     await migrate()
     const loaded = defaults()
+    const all = fields() // once: made per group, the table ran the VM's time slice out (InfiniteLoop)
     for (const g of groups()) {
         const stored = await readStored(g)
         if (!stored.present) continue
@@ -84,7 +85,7 @@ export async function loadSettings() {
             console.warn(`settings: "${g}" is corrupted; its factory defaults are used`)
             continue
         }
-        for (const f of FIELDS) {
+        for (const f of all) {
             if (groupOf(f.id) !== g) continue
             const v = stored.value[nameOf(f.id)]
             if (v === undefined) continue
@@ -103,13 +104,13 @@ export function setting(id: string): any {
 /** Every setting with secrets replaced by whether they are set: what a browser may see. */
 export function publicSettings() {
     const r: Record<string, any> = {}
-    for (const f of FIELDS) r[f.id] = f.secret ? values[f.id] !== "" : values[f.id]
+    for (const f of fields()) r[f.id] = f.secret ? values[f.id] !== "" : values[f.id]
     return r
 }
 
-function groupObject(g: string, pending: Record<string, any>) {
+function groupObject(g: string, pending: Record<string, any>, all: FieldSpec[]) {
     const o: Record<string, any> = {}
-    for (const f of FIELDS)
+    for (const f of all)
         if (groupOf(f.id) === g) {
             const v = pending[f.id] !== undefined ? pending[f.id] : values[f.id]
             if (v !== f.def) o[nameOf(f.id)] = v // defaults are not stored: smaller groups
@@ -134,15 +135,18 @@ export async function updateSettings(changes: Record<string, any>): Promise<Reco
         } else if (touched.indexOf(groupOf(id)) < 0) touched.push(groupOf(id))
     }
     if (bad) return errors
+    // the table once per change: made per group (a restore touches all 15), it ran the VM's time
+    // slice out (InfiniteLoop in the data-api test)
+    const all = fields()
     for (const g of touched) {
-        const size = Buffer.from(JSON.stringify(groupObject(g, changes))).length
+        const size = Buffer.from(JSON.stringify(groupObject(g, changes, all))).length
         if (size > MAX_STORED_BYTES) {
             for (const id of Object.keys(changes)) if (groupOf(id) === g) errors[id] = `too long to store together with the other "${g}" settings`
             bad = true
         }
     }
     if (bad) return errors
-    for (const g of touched) await writeSetting(g, groupObject(g, changes))
+    for (const g of touched) await writeSetting(g, groupObject(g, changes, all))
     const ids = Object.keys(changes)
     for (const id of ids) values[id] = changes[id]
     settingsChanged.emit(ids)

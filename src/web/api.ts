@@ -6,7 +6,7 @@ import { bmsLink, currentSnapshot, lastSnapshot, pollingPaused } from "../bms/st
 import { FIRMWARE_VERSION } from "../firmware"
 import { networkState } from "../net/wifi"
 import { wallClock } from "../platform/clock"
-import { FIELDS } from "../settings/schema"
+import { SCHEMA_TABLE } from "../settings/schema"
 import { publicSettings, setting, updateSettings } from "../settings/store"
 import { bootResetCounter, factoryResetAndRestart } from "../boot/start"
 import { checkNewPassword, endAllSessions, lockedFor, login, logout, newSession, passwordHash, passwordSet, validSession } from "./auth"
@@ -146,7 +146,8 @@ export async function handleApi(req: HttpRequest, poller: BmsPoller): Promise<Ht
     }
     if (p === "/api/schema") {
         if (!get) return problem(405, "GET only")
-        return json(200, FIELDS.filter(f => f.id !== "admin.pass")) // the settings table itself (schema.ts)
+        // the settings table itself (schema.ts), as it is in flash: no copy of it made on the heap
+        return { status: 200, type: "application/json", body: SCHEMA_TABLE }
     }
     if (p !== "/api/settings" && p !== "/api/action" && p !== "/api/password" && p !== "/api/logout") return problem(404, "no such API")
     // everything below changes something or shows settings: a session is required

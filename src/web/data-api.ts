@@ -5,7 +5,7 @@
 import * as ds from "@devicescript/core"
 import { writeHistory } from "../history/history"
 import { entryAt, FileStoreError, read, stat, STATUS_NOT_FOUND } from "../platform/file-store"
-import { FIELDS, SCHEMA_VERSION } from "../settings/schema"
+import { fields, SCHEMA_VERSION } from "../settings/schema"
 import { setting } from "../settings/store"
 import { FIRMWARE_VERSION } from "../firmware"
 import { passwordHash } from "./auth"
@@ -81,6 +81,6 @@ export async function handleDataApi(req: HttpRequest, body: any, loggedIn: boole
     // with the secrets (Wi-Fi, MQTT and FTP passwords) only after the admin password again
     if (!body || typeof body.password !== "string" || passwordHash(body.password) !== setting("admin.pass")) return problem(403, "wrong admin password")
     const settings: Record<string, any> = {}
-    for (const f of FIELDS) if (f.id !== "admin.pass") settings[f.id] = setting(f.id)
+    for (const f of fields()) if (f.id !== "admin.pass") settings[f.id] = setting(f.id)
     return json(200, { format: BACKUP_FORMAT, schema: SCHEMA_VERSION, firmware: FIRMWARE_VERSION, secrets: true, settings })
 }

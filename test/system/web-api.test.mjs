@@ -3,6 +3,8 @@
 import { test } from "node:test"
 import assert from "node:assert/strict"
 import net from "node:net"
+import fs from "node:fs"
+import path from "node:path"
 import { startTestDongle, sleep } from "./helpers.mjs"
 
 async function webDongle(t, options = {}) {
@@ -56,6 +58,26 @@ test("GET /api/status: the device and the battery, with the documented fields", 
     assert.deepEqual(data.bms.temps_c, m.temperaturesC())
     for (const k of ["remaining_ah", "cycles", "charge_mos", "discharge_mos", "balancing", "alarms", "fault_code", "age_s"]) assert.ok(k in data.bms, k)
     assert.deepEqual(data.bms.alarms, [])
+})
+
+test("GET /api/schema: the settings table's rows as in flash, in the columns the page reads", async t => {
+    const { http } = await webDongle(t)
+    const { status, data, headers } = await http("/api/schema")
+    assert.equal(status, 200)
+    assert.match(headers.get("content-type"), /^application\/json/)
+    // the page's column list is the firmware's (web/app.js SCHEMA_KEYS = src/settings/schema.ts KEYS)
+    const root = new URL("../..", import.meta.url).pathname
+    const keysOf = (file, re) => JSON.parse(fs.readFileSync(path.join(root, file), "utf8").match(re)[1])
+    const keys = keysOf("src/settings/schema.ts", /^const KEYS = (\[.*\])$/m)
+    assert.deepEqual(keysOf("web/app.js", /^const SCHEMA_KEYS = (\[.*\])$/m), keys)
+    assert.equal(data.length, 45)
+    for (const row of data) {
+        assert.ok(row.length >= 3 && row.length <= keys.length, JSON.stringify(row))
+        assert.match(row[0], /^[a-zA-Z]+\.[a-zA-Z]+$/)
+    }
+    const spec = id => Object.fromEntries(data.find(r => r[0] === id).map((v, k) => [keys[k], v]).filter(kv => kv[1] !== null))
+    assert.deepEqual(spec("ports.web"), { id: "ports.web", kind: 2, def: 6789, min: 1, max: 65535, forbidden: [80] })
+    assert.deepEqual(spec("wifi.pass"), { id: "wifi.pass", kind: 1, def: "", minLength: 8, maxLength: 63, text: 0, secret: true, emptyOk: true })
 })
 
 test("while the BMS does not answer the measurements are null and the last good snapshot is apart", async t => {

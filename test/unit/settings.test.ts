@@ -1,7 +1,7 @@
 import * as ds from "@devicescript/core"
 import { describe, test, expect } from "@devicescript/test"
 import { deleteSetting, settings, writeSetting } from "@devicescript/settings"
-import { FIELDS, fieldSpec, groups, MAX_STORED_BYTES, validateValue } from "../../src/settings/schema"
+import { fields, fieldSpec, groups, MAX_STORED_BYTES, validateValue } from "../../src/settings/schema"
 import { factoryReset, loadSettings, publicSettings, readStored, setting, updateSettings, VERSION_KEY } from "../../src/settings/store"
 
 const v = (id: string, value: any) => validateValue(fieldSpec(id), value)
@@ -9,7 +9,18 @@ const v = (id: string, value: any) => validateValue(fieldSpec(id), value)
 describe("schema", () => {
     test("every group fits a settings key and every default is valid", () => {
         for (const g of groups()) expect(g.length <= 13).toBe(true)
-        for (const f of FIELDS) expect(validateValue(f, f.def)).toBe(null)
+        for (const f of fields()) expect(validateValue(f, f.def)).toBe(null)
+    })
+    test("one row parsed alone is the same spec as in the whole table; unknown ids have none", () => {
+        const all = fields()
+        expect(all.length).toBe(45)
+        for (const f of all) expect(JSON.stringify(fieldSpec(f.id))).toBe(JSON.stringify(f))
+        expect(JSON.stringify(fieldSpec("ports.web").forbidden)).toBe("[80]")
+        expect(fieldSpec("bms.board").max).toBe(16) // the last row (no comma after it)
+        expect(fieldSpec("wifi")).toBe(null)
+        expect(fieldSpec("ssid")).toBe(null)
+        expect(fieldSpec('wifi.ssid"')).toBe(null)
+        expect(fieldSpec("")).toBe(null)
     })
     test("wrong types", () => {
         expect(v("wifi.ssid", 5)).toBe("must be text")
