@@ -7,7 +7,7 @@ import path from "node:path"
 import crypto from "node:crypto"
 import { fileURLToPath } from "node:url"
 import { VmLink } from "./vm-link.mjs"
-import { startVm } from "./vm.mjs"
+import { startVm, flashBytesFor, OLD_FLASH_BYTES } from "./vm.mjs"
 import { jd } from "./services/jacdac.mjs"
 import { BmsSerialServer } from "./services/bms-serial.mjs"
 import { StreamSocketsServer } from "./services/stream-sockets.mjs"
@@ -89,6 +89,7 @@ export class Dongle extends EventEmitter {
      * - clockAt: the wall-clock time at start (default now); clockUnset: the RTC has no time yet
      * - echo: print console lines on stdout; log: host messages (default: stderr)
      * - vmPacketCostMs: the VM's throttle per packet the firmware sends (default 1; 20 as on the chip)
+     * - vmFlashBytes: the VM's flash (default 256 KB as on the chip, 128 KB for an older state's flash)
      */
     static async start(options = {}) {
         const d = new Dongle(options)
@@ -155,6 +156,9 @@ export class Dongle extends EventEmitter {
         /** the firmware's Daly BMS service, read over the bus */
         this.bmsService = new BmsClient(this.bus)
         this.crashes = 0
+        this.flashBytes = this.options.vmFlashBytes ?? flashBytesFor(this.stateDir)
+        if (this.flashBytes === OLD_FLASH_BYTES && !this.options.vmFlashBytes)
+            this.log(`${path.join(this.stateDir, ".devicescript", "flash", "sim.bin")} is a 128 KB flash of an older host runtime: kept, with its settings, but a firmware image over about 110 KB does not fit it (the chip has 256 KB; delete the file, and its settings, to get that)`)
         this.startVm(Reason.PowerOn, "power applied")
     }
 
@@ -169,6 +173,7 @@ export class Dongle extends EventEmitter {
             stateDir: this.stateDir,
             link: this.vmLink,
             packetCostMs: this.options.vmPacketCostMs,
+            flashBytes: this.flashBytes,
             deviceId: this.deviceId,
             onConsole: line => {
                 lastWords = [...lastWords.slice(-3), line]

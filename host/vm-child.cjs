@@ -24,6 +24,8 @@ const VM_MODULE = "var require_devicescript_vm = __commonJS("
 const WASM_URI = /wasmBinaryFile = "data:application\/octet-stream;base64,([A-Za-z0-9+/=]+)"/
 const FLASH_FILE = path.join(".devicescript", "flash", "sim.bin")
 const DEVICE_COST_MS = 20
+/** The flash of the VM: 256 KB, the ESP32-C3's fstor partition (host/vm.mjs decides, see flashBytesFor). */
+const FLASH_BYTES = Number(process.env.SMARTBMS_VM_FLASH_BYTES ?? 256 * 1024)
 const LINK_FD = 3
 
 /** The VM module's factory and its WebAssembly binary, out of the cli bundle. */
@@ -174,6 +176,7 @@ async function main() {
     inst.dmesg = dmesg
     connectLink(inst)
     fs.mkdirSync(path.dirname(FLASH_FILE), { recursive: true })
+    inst.flashSize = FLASH_BYTES
     inst.flashLoad = () => {
         try {
             return new Uint8Array(fs.readFileSync(FLASH_FILE))
