@@ -1,4 +1,4 @@
-// One dongle on this computer: the Jacdac hub, the DeviceScript VM running the firmware, and host
+// One dongle on this computer: the DeviceScript VM running the firmware, and host
 // implementations of every service the firmware uses. This is both the `npm start` product mode and
 // the module the system tests import.
 import { EventEmitter } from "node:events"
@@ -6,8 +6,8 @@ import fs from "node:fs"
 import path from "node:path"
 import crypto from "node:crypto"
 import { fileURLToPath } from "node:url"
-import { JacdacHub } from "./hub.mjs"
-import { startVm } from "./vm.mjs"
+import { VmLink } from "./vm-link.mjs"
+import { startVm, flashBytesFor, OLD_FLASH_BYTES } from "./vm.mjs"
 import { jd } from "./services/jacdac.mjs"
 import { BmsSerialServer } from "./services/bms-serial.mjs"
 import { StreamSocketsServer } from "./services/stream-sockets.mjs"
@@ -36,6 +36,9 @@ export const FLASH_COMMIT_MS = 1500
  * panic, then restarts at once (ESP-IDF's default), and the boot takes about a second.
  */
 export const PANIC_RESET_MS = 1000
+
+/** How often the host's servers refresh (stream readings): jacdac-ts's REFRESH_REGISTER_POLL. */
+const SERVER_REFRESH_MS = 50
 
 export class DongleError extends Error {}
 
@@ -85,6 +88,8 @@ export class Dongle extends EventEmitter {
      * - wifiInRange: SSIDs the emulated station can join (default ["host-network"])
      * - clockAt: the wall-clock time at start (default now); clockUnset: the RTC has no time yet
      * - echo: print console lines on stdout; log: host messages (default: stderr)
+     * - vmPacketCostMs: the VM's throttle per packet the firmware sends (default 1; 20 as on the chip)
+     * - vmFlashBytes: the VM's flash (default 256 KB as on the chip, 128 KB for an older state's flash)
      */
     static async start(options = {}) {
         const d = new Dongle(options)
@@ -117,9 +122,8 @@ export class Dongle extends EventEmitter {
         this.bms = await openBms(this.options)
         loadSpecs()
 
-        this.hub = new JacdacHub()
-        const hubPort = await this.hub.start()
-        this.bus = new jd.JDBus([jd.createNodeSocketTransport(hubPort, "127.0.0.1")], {
+        this.vmLink = new VmLink()
+        this.bus = new jd.JDBus([this.vmLink.transport], {
             client: false,
             disableRoleManager: true,
         })
@@ -142,12 +146,19 @@ export class Dongle extends EventEmitter {
         this.clock = new HostClockServer({ at: this.options.clockAt, unset: this.options.clockUnset })
         this.resetReason = new ResetReasonServer()
         const services = [this.serial, this.sockets, this.sdCard, this.accessPoint, this.wifi, this.led, this.bootButton, this.clock, this.resetReason]
-        jd.addServiceProvider(this.bus, { name: "smartbms-host", serviceClasses: services.map(s => s.serviceClass), services: () => services })
+        this.hostDevice = jd.addServiceProvider(this.bus, { name: "smartbms-host", serviceClasses: services.map(s => s.serviceClass), services: () => services })
         await this.bus.connect(true)
-        this.hubPort = hubPort
+        // jacdac-ts polls the registers of every device on the bus 20 times a second for a UI, and then
+        // refreshes its own servers (sensor streaming: the clock, the BOOT button). The host reads the
+        // firmware's registers when asked (BmsClient): only the servers' refresh is kept, same period
+        this.bus.backgroundRefreshRegisters = false
+        this.refreshTimer = setInterval(() => this.hostDevice.emit(jd.REFRESH), SERVER_REFRESH_MS)
         /** the firmware's Daly BMS service, read over the bus */
         this.bmsService = new BmsClient(this.bus)
         this.crashes = 0
+        this.flashBytes = this.options.vmFlashBytes ?? flashBytesFor(this.stateDir)
+        if (this.flashBytes === OLD_FLASH_BYTES && !this.options.vmFlashBytes)
+            this.log(`${path.join(this.stateDir, ".devicescript", "flash", "sim.bin")} is a 128 KB flash of an older host runtime: kept, with its settings, but a firmware image over about 110 KB does not fit it (the chip has 256 KB; delete the file, and its settings, to get that)`)
         this.startVm(Reason.PowerOn, "power applied")
     }
 
@@ -160,7 +171,9 @@ export class Dongle extends EventEmitter {
         const vm = startVm({
             image: this.firmware,
             stateDir: this.stateDir,
-            hubPort: this.hubPort,
+            link: this.vmLink,
+            packetCostMs: this.options.vmPacketCostMs,
+            flashBytes: this.flashBytes,
             deviceId: this.deviceId,
             onConsole: line => {
                 lastWords = [...lastWords.slice(-3), line]
@@ -342,6 +355,7 @@ export class Dongle extends EventEmitter {
     async stop() {
         if (this.stopped) return
         this.stopped = true
+        clearInterval(this.refreshTimer)
         await this.vm?.kill()
         this.sockets?.dispose()
         this.led?.dispose()
@@ -350,7 +364,7 @@ export class Dongle extends EventEmitter {
             await this.bus?.disconnect()
             this.bus?.stop?.()
         } catch {}
-        await this.hub?.close()
+        this.vmLink?.close()
     }
 }
 

@@ -1,13 +1,5 @@
-// Loaded into the DeviceScript VM process: its --tcp transport always dials 127.0.0.1:8082; send it
-// to this dongle's private hub instead, so that several dongles (and tests) run side by side.
-const net = require("net")
-const hubPort = parseInt(process.env.SMARTBMS_HUB_PORT, 10)
-const createConnection = net.createConnection
-net.createConnection = function (...args) {
-    if (args[0] === 8082 && hubPort) args[0] = hubPort
-    return createConnection.apply(this, args)
-}
-
+// Loaded into the DeviceScript VM process (node -r): what the host needs of it besides running the
+// firmware (host/vm-child.cjs): it ends with its host, dies on request like a crash, and meters its heap.
 // The VM belongs to its host runtime: when that process is gone (even killed with SIGKILL, which
 // gives it no chance to stop the VM), the VM exits instead of running on as an orphan.
 const hostPid = process.ppid
