@@ -152,7 +152,8 @@ export function decodeInfo(f: Buffer, info: BmsInfo): boolean {
             // five frames of 7 ASCII characters, taken in order 1..5 (FrameSequence)
             if (f[4] === 1) info.batteryCodeText = ""
             for (let i = 5; i < 12; i++) info.batteryCodeText += f[i] >= 32 && f[i] < 127 ? String.fromCharCode(f[i]) : " "
-            info.batteryCode = info.batteryCodeText.trim()
+            // published whole only: set per frame, a reply in progress or cut showed a part of it
+            if (f[4] === BATTERY_CODE_FRAMES) info.batteryCode = info.batteryCodeText.trim()
             return true
     }
     return false

@@ -36,7 +36,7 @@ export async function startPcmasterBridge(uart: BmsUart, poller: BmsPoller) {
     let clientPort = 0
     let pending: Buffer = null
     let lastByteMs = 0
-    const refusedNoted: string[] = []
+    let refused = 0 // datagrams of other clients during this session (logged at the first, then every 100th)
     let notRequests = 0
 
     const onBytes = (bytes: Buffer) => {
@@ -58,7 +58,7 @@ export async function startPcmasterBridge(uart: BmsUart, poller: BmsPoller) {
             if (session.expired(ds.millis())) {
                 uart.rawListener = null
                 poller.resume()
-                refusedNoted.length = 0
+                refused = 0
                 console.log(`PCMaster: session ended after ${SESSION_IDLE_MS / 1000} s idle; BMS polling resumed`)
             }
         }
@@ -74,10 +74,7 @@ export async function startPcmasterBridge(uart: BmsUart, poller: BmsPoller) {
             const client = `${d.address}:${d.port}`
             const verdict = session.offer(client, ds.millis())
             if (verdict === REFUSED) {
-                if (refusedNoted.indexOf(client) < 0) {
-                    refusedNoted.push(client)
-                    console.log(`PCMaster: ignoring ${client}: the session of ${session.owner} is active`)
-                }
+                if (++refused % 100 === 1) console.log(`PCMaster: ignoring ${client}: the session of ${session.owner} is active`)
                 continue
             }
             if (verdict === STARTED) {

@@ -17,7 +17,7 @@ export interface DeviceInfo {
  * The `bms` fields: JSON name and snapshot field, in order (a table in a string: strings cost no
  * bytecode; walked per use, it holds no heap). The newer units' extras (docs/bms.md) are null where a unit does not report them.
  */
-const FIELDS = "voltage_v voltageV current_a currentA power_w powerW soc_pct socPct remaining_ah remainingAh rated_ah ratedAh cycles cycles cells_mv cellsMv cell_min_mv cellMinMv cell_min_number cellMinNumber cell_max_mv cellMaxMv cell_max_number cellMaxNumber cell_delta_mv cellDeltaMv temps_c tempsC charge_mos chargeMos discharge_mos dischargeMos state state charger charger load load balancing balancing alarms alarms fault_code faultCode protocol protocol address address soh_pct sohPct energy_wh energyWh temp_min_c minTempC temp_max_c maxTempC mos_temp_c mosTempC board_temp_c boardTempC precharge_mos prechargeMos heater_mos heaterMos fan_mos fanMos balance_current_a balanceCurrentA balancer_active balancerActive balancer_on balancerOn firmware_version firmwareVersion hardware_version hardwareVersion"
+const FIELDS = "voltage_v voltageV current_a currentA power_w powerW soc_pct socPct remaining_ah remainingAh rated_ah ratedAh cycles cycles cells_mv cellsMv cell_min_mv cellMinMv cell_min_number cellMinNumber cell_max_mv cellMaxMv cell_max_number cellMaxNumber cell_delta_mv cellDeltaMv temps_c tempsC charge_mos chargeMos discharge_mos dischargeMos state state charger charger load load balancing balancing alarms alarms fault_code faultCode protocol protocol address address soh_pct sohPct energy_wh energyWh temp_min_c minTempC temp_max_c maxTempC mos_temp_c mosTempC board_temp_c boardTempC precharge_mos prechargeMos heater_mos heaterMos fan_mos fanMos balance_current_a balanceCurrentA balancer_active balancerActive balancer_on balancerOn firmware_version firmwareVersion hardware_version hardwareVersion "
 
 export function measurements(s: BmsSnapshot, nowMs: number) {
     const m: Record<string, any> = {}
@@ -25,8 +25,7 @@ export function measurements(s: BmsSnapshot, nowMs: number) {
     // pair by pair: split whole, the table was a 132-entry array (1.3 KB of heap) per status
     for (let at = 0; at < FIELDS.length; ) {
         const gap = FIELDS.indexOf(" ", at)
-        let end = FIELDS.indexOf(" ", gap + 1)
-        if (end < 0) end = FIELDS.length
+        const end = FIELDS.indexOf(" ", gap + 1) // the table ends with a space
         const v = s ? sa[FIELDS.slice(gap + 1, end)] : null
         m[FIELDS.slice(at, gap)] = v === undefined ? null : v // what the unit does not report is absent from the snapshot
         at = end + 1
