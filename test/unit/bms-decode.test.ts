@@ -159,6 +159,14 @@ describe("alarms, balancing and slow data", () => {
         const info: BmsInfo = {}
         expect(decodeInfo(hex`A5 01 57 08 01 53 4D 41 52 54 2D 42 FC`, info)).toBe(true)
         expect(decodeInfo(hex`A5 01 57 08 02 4D 53 2D 31 20 20 20 65`, info)).toBe(true)
+        expect(info.batteryCode).toBe(undefined) // a part of the code is never published
+        expect(decodeInfo(hex`A5 01 57 08 03 20 20 20 20 20 20 20 E8`, info)).toBe(true)
+        expect(decodeInfo(hex`A5 01 57 08 04 20 20 20 20 20 20 20 E9`, info)).toBe(true)
+        expect(info.batteryCode).toBe(undefined)
+        expect(decodeInfo(hex`A5 01 57 08 05 20 20 20 20 20 20 20 EA`, info)).toBe(true)
+        expect(info.batteryCode).toBe("SMART-BMS-1")
+        // the next read, cut after its first frame: the whole code read before stays
+        expect(decodeInfo(hex`A5 01 57 08 01 53 4D 41 52 54 2D 42 FC`, info)).toBe(true)
         expect(info.batteryCode).toBe("SMART-BMS-1")
         expect(decodeInfo(hex`A5 01 50 08 00 01 86 A0 00 00 0C 80 B1`, info)).toBe(true)
         expect(info.ratedMah).toBe(100000)
