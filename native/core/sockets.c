@@ -278,6 +278,18 @@ static void bind_failed(ss_core_t *c, ss_socket_t *s, uint16_t port, int e) {
     report_closed(c, id, ss_error_from_errno(e), "cannot bind port %u: %s", port, strerror(e));
 }
 
+/** A listener or UDP socket bound: non-blocking, the port it got (when 0, any, was asked), `opened`. */
+static void bound_opened(ss_core_t *c, ss_socket_t *s, int fd, uint16_t port) {
+    set_nonblocking(fd);
+    s->fd = fd;
+    struct sockaddr_in a;
+    socklen_t al = sizeof(a);
+    if (getsockname(fd, (struct sockaddr *)&a, &al) == 0)
+        port = ntohs(a.sin_port);
+    s->port = port;
+    report_opened(c, s->id, 0, port);
+}
+
 static int bound_socket(ss_core_t *c, int type, uint16_t port, int *err) {
     int fd = socket(AF_INET, type, 0);
     if (fd < 0) {
@@ -318,13 +330,7 @@ static void cmd_listen(ss_core_t *c, const uint8_t *d, unsigned len) {
     }
     if (fd < 0)
         return bind_failed(c, s, port, err);
-    set_nonblocking(fd);
-    s->fd = fd;
-    struct sockaddr_in a;
-    socklen_t al = sizeof(a);
-    if (getsockname(fd, (struct sockaddr *)&a, &al) == 0)
-        s->port = ntohs(a.sin_port); // the port taken when 0 (any) was asked
-    report_opened(c, s->id, 0, s->port);
+    bound_opened(c, s, fd, port);
 }
 
 static int resolve(const char *host, struct in_addr *out) {
@@ -409,14 +415,7 @@ static void cmd_udp_bind(ss_core_t *c, const uint8_t *d, unsigned len) {
     int fd = bound_socket(c, SOCK_DGRAM, port, &err);
     if (fd < 0)
         return bind_failed(c, s, port, err);
-    set_nonblocking(fd);
-    s->fd = fd;
-    struct sockaddr_in a;
-    socklen_t al = sizeof(a);
-    if (getsockname(fd, (struct sockaddr *)&a, &al) == 0)
-        port = ntohs(a.sin_port);
-    s->port = port;
-    report_opened(c, s->id, 0, port);
+    bound_opened(c, s, fd, port);
 }
 
 static void cmd_write(ss_core_t *c, const uint8_t *d, unsigned len) {

@@ -134,9 +134,9 @@ export function nameOf(id: string) {
 }
 
 /** Every group name, in table order. */
-export function groups() {
+export function groups(all: FieldSpec[]) {
     const r: string[] = []
-    for (const f of fields()) if (r.indexOf(groupOf(f.id)) < 0) r.push(groupOf(f.id))
+    for (const f of all) if (r.indexOf(groupOf(f.id)) < 0) r.push(groupOf(f.id))
     return r
 }
 
@@ -175,8 +175,8 @@ export function validateValue(f: FieldSpec, value: any): string {
 }
 
 /** The factory defaults, by id. */
-export function defaults() {
+export function defaults(all: FieldSpec[]) {
     const r: Record<string, any> = {}
-    for (const f of fields()) r[f.id] = f.def
+    for (const f of all) r[f.id] = f.def
     return r
 }

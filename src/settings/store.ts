@@ -11,7 +11,7 @@ const V1_BMS_ADDRESS = "bmsAddress"
 const V1_BMS_INVERT = "bmsInvertCur"
 const V1_BOOTS = "boots"
 
-let values: Record<string, any> = defaults()
+let values: Record<string, any> = defaults(fields())
 /** Emitted with the ids of the settings that changed. */
 export const settingsChanged = ds.emitter<string[]>()
 
@@ -76,9 +76,11 @@ async function migrate() {
 /** Loads every setting; never throws on bad stored data. */
 export async function loadSettings() {
     await migrate()
-    const loaded = defaults()
-    const all = fields() // once: made per group, the table ran the VM's time slice out (InfiniteLoop)
-    for (const g of groups()) {
+    // the table made once for the whole load: made per group, it ran the VM's time slice out
+    // (InfiniteLoop), and defaults and groups made it twice more at every boot
+    const all = fields()
+    const loaded = defaults(all)
+    for (const g of groups(all)) {
         const stored = await readStored(g)
         if (!stored.present) continue
         if (stored.corrupt || typeof stored.value !== "object" || !stored.value) {
@@ -164,11 +166,12 @@ export async function factoryReset() {
     const kept: any[] = []
     for (const k of DEVICE_KEYS) kept.push(await readSetting<any>(k, null))
     // every key by name: the settings service's `clear` does nothing in the DeviceScript 2.16.4 VM
-    for (const g of groups()) await deleteSetting(g)
+    const all = fields()
+    for (const g of groups(all)) await deleteSetting(g)
     for (const k of OTHER_KEYS) await deleteSetting(k)
     await settings.clear()
     for (let i = 0; i < DEVICE_KEYS.length; i++) if (kept[i] !== null) await writeSetting(DEVICE_KEYS[i], kept[i])
     await writeSetting(VERSION_KEY, SCHEMA_VERSION)
-    values = defaults()
+    values = defaults(all)
     settingsChanged.emit(Object.keys(values))
 }
