@@ -36,10 +36,11 @@ export function mqttStatus() {
 }
 
 async function publishAll(client: MqttConnection, prefix: string) {
+    // the state before the link: a subscriber woken by a link change finds the state that goes with it
     const link = bmsLink()
-    await client.publish(`${prefix}/link`, pollingPaused() ? "paused_for_pcmaster" : link, true)
     const s = currentSnapshot()
     await client.publish(`${prefix}/state`, JSON.stringify(bmsJson(link, pollingPaused(), s, ds.millis())), true)
+    await client.publish(`${prefix}/link`, pollingPaused() ? "paused_for_pcmaster" : link, true)
     // the diagnostic entities of Home Assistant discovery, then the values of a current snapshot
     const m = [`uptime|${Math.floor(ds.millis() / 1000)}`, `sd|${sdStatus().state}`, `ftp_last_upload|${ftpStatus().lastSuccess || "never"}`]
     if (s) valueMessages(s, m)
