@@ -234,6 +234,23 @@ function installHeapMeter(file, gcStress, censusFile) {
         const loose = {}
         for (const b of big) if (b.kind === "bytes" && !owned.has(b.at)) loose[b.bytes] = (loose[b.bytes] ?? 0) + 1
         kinds.looseBytes = Object.entries(loose).sort((a, b) => b[0] * b[1] - a[0] * a[1]).slice(0, 12).map(([k, v]) => `${v}x${k}`).join(" ")
+        // suspended frames by function: an activation is {header, pc/maxpc, closure, caller, func, slots...};
+        // func points at the function's descriptor in the image, whose name index is at +12
+        const frames = {}
+        for (const b of big) {
+            if (b.kind !== "activation") continue
+            const func = w[b.at + 4]
+            const idx = bytes[func + 12] | (bytes[func + 13] << 8)
+            let name = `fn@${func}`
+            if (idx >> 14 === 2) {
+                if (!imageStrings) imageStrings = loadImageStrings()
+                name = imageStrings[idx & 0x3fff] ?? name
+            } else if (idx >> 14 === 1) name = `builtin#${idx & 0x3fff}`
+            const e = (frames[name] ??= { n: 0, bytes: 0 })
+            e.n++
+            e.bytes += b.bytes
+        }
+        kinds.frames = Object.entries(frames).sort((a, b) => b[1].bytes - a[1].bytes).slice(0, 24).map(([k, v]) => `${v.n}x ${v.bytes} ${k}`).join(", ")
         const shapeList = Object.entries(shapes).sort((a, b) => b[1].bytes - a[1].bytes).map(([k, v]) => `${v.n}x ${v.bytes} ${k}`)
         big.sort((a, b) => b.bytes - a.bytes)
         const top = big.slice(0, 16).map(b => {

@@ -15,6 +15,7 @@ import { buildSnapshot } from "./snapshot"
 import { publishInfo, publishLink, publishPaused, publishSnapshot } from "./store"
 import { BmsUart } from "./uart"
 import { WallClock } from "../platform/clock"
+import { Signal } from "../platform/signal"
 
 /** The fast cycle; 0x94 first, so that the cell and sensor counts of 0x95/0x96 are known. */
 export const FAST_IDS = [0x94, 0x90, 0x91, 0x92, 0x93, 0x95, 0x96, 0x97, 0x98]
@@ -73,7 +74,7 @@ export class BmsPoller {
     private slowIndex = 0
     private commands: Command[] = []
     private commandRan = false
-    private readonly commandDone = ds.emitter<number>()
+    private readonly commandDone = new Signal()
     /** statistics for the Jacdac service and the benchmark */
     completedCycles = 0
     failedRequests = 0
@@ -114,7 +115,7 @@ export class BmsPoller {
 
     private pauseRequested = false
     private paused = false
-    private readonly pauseChanged = ds.emitter<number>()
+    private readonly pauseChanged = new Signal()
 
     /** ds.millis() when the poll loop last went round (the watchdog's view; paused counts as alive) */
     aliveAt = 0
@@ -127,7 +128,7 @@ export class BmsPoller {
                 this.pauseChanged.emit(1)
                 while (this.pauseRequested) {
                     this.aliveAt = ds.millis()
-                    await ds.wait(this.pauseChanged, 1000)
+                    await this.pauseChanged.wait(1000)
                 }
                 this.paused = false
                 continue
@@ -141,7 +142,7 @@ export class BmsPoller {
     async pause() {
         this.pauseRequested = true
         publishPaused(true)
-        while (!this.paused) await ds.wait(this.pauseChanged, 100)
+        while (!this.paused) await this.pauseChanged.wait(100)
     }
 
     resume() {
@@ -326,7 +327,7 @@ export class BmsPoller {
         const c: Command = { dataId, data, register, value, done: false, ok: false }
         this.commands.push(c)
         const deadline = ds.millis() + 5000
-        while (!c.done && ds.millis() < deadline) await ds.wait(this.commandDone, 500)
+        while (!c.done && ds.millis() < deadline) await this.commandDone.wait(500)
         return c.ok
     }
 

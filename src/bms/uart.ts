@@ -3,6 +3,7 @@ import * as ds from "@devicescript/core"
 import { onEveryReport } from "../platform/tasks"
 import { encodeRequest, FrameReader } from "./frame"
 import { findReply } from "./modbus-frame"
+import { Signal } from "../platform/signal"
 
 export const BMS_BAUD = 9600
 /** Serial `received` report; shares its code with the `send` command (see devicescript-notes.md). */
@@ -12,7 +13,7 @@ export class BmsUart {
     private readonly serial = new ds.Serial()
     private readonly reader = new FrameReader()
     private frames: Buffer[] = []
-    private readonly arrived = ds.emitter<number>()
+    private readonly arrived = new Signal()
     /** the data id of the request before the current one */
     private previousId = -1
     private currentId = -1
@@ -87,7 +88,7 @@ export class BmsUart {
             if (reply) return reply
             const left = deadline - ds.millis()
             if (left <= 0) return null
-            await ds.wait(this.arrived, left)
+            await this.arrived.wait(left)
         }
     }
 
@@ -109,7 +110,7 @@ export class BmsUart {
             }
             const left = deadline - ds.millis()
             if (left <= 0) return false
-            await ds.wait(this.arrived, left)
+            await this.arrived.wait(left)
         }
     }
 }

@@ -11,6 +11,7 @@ import { setting } from "../settings/store"
 import { CELL_FOLDER, MAIN_FOLDER } from "../sdlog/format"
 import { FtpClient, FtpError } from "./client"
 import { filesToSend, LogFile, parseSent, sentLine } from "./protocol"
+import { Signal } from "../platform/signal"
 
 const RESEND_KEY = "ftpResendFrom"
 const CHUNK = 224 * 4
@@ -26,7 +27,7 @@ export interface FtpStatus {
 const status: FtpStatus = { state: "off", lastLogin: "", lastSuccess: "", lastError: "", sentFiles: 0 }
 /** true when an upload failed, false when one succeeded (for the errors journal). */
 export const ftpFailureChanged = ds.emitter<boolean>()
-const sendNow = ds.emitter<number>()
+const sendNow = new Signal()
 
 export function ftpStatus() {
     return status
@@ -127,7 +128,7 @@ export function startFtpUpload() {
     console.log(`FTP: ${setting("ftp.host")}:${setting("ftp.port")} every ${periodMs / 1000} s${setting("ftp.cells") ? ", with cell logs" : ""}`)
     startTask("FTP upload", async () => {
         for (;;) {
-            await ds.wait(sendNow, periodMs)
+            await sendNow.wait(periodMs)
             await uploadOnce()
         }
     })

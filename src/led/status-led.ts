@@ -3,12 +3,13 @@
 import * as ds from "@devicescript/core"
 import { startTask } from "../platform/tasks"
 import { LedInputs, ledPatternFor, patternSteps } from "./patterns"
+import { Signal } from "../platform/signal"
 
 const inputs: LedInputs = {
     resetWindow: false, factoryReset: false, accessPoint: false, stationConnected: false, bmsError: false, uplinkFailing: false,
 }
 let pattern = ""
-const changed = ds.emitter<number>()
+const changed = new Signal()
 
 /** Updates part of the state the LED shows. */
 export function setLedInputs(update: Partial<LedInputs>) {
@@ -35,9 +36,9 @@ export function startStatusLed() {
             for (let i = 0; i < steps.length && pattern === current; i++) {
                 if (steps[i] <= 0) continue
                 if (led.isBound) await led.intensity.write(i % 2 === 0 ? 1 : 0)
-                await ds.wait(changed, steps[i]) // a new pattern starts at once
+                await changed.wait(steps[i]) // a new pattern starts at once
             }
-            if (!steps.length) await ds.wait(changed)
+            if (!steps.length) await changed.wait()
         }
     })
 }

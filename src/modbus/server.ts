@@ -12,7 +12,10 @@ export const MAX_CLIENTS = 4
 /** A connection without a request this long is closed. */
 export const IDLE_TIMEOUT_MS = 120000
 
-async function answer(conn: TcpConnection, poller: BmsPoller, frame: ModbusFrame) {
+/** the BMS link that writes go through (one per dongle) */
+let poller: BmsPoller = null
+
+async function answer(conn: TcpConnection, frame: ModbusFrame) {
     if (frame.unit !== setting("ports.unit")) {
         await conn.write(frameResponse(frame, exception(frame.pdu[0], EX_GATEWAY_PATH)))
         return
@@ -30,14 +33,14 @@ async function answer(conn: TcpConnection, poller: BmsPoller, frame: ModbusFrame
     await conn.write(frameResponse(frame, pdu))
 }
 
-async function serve(conn: TcpConnection, poller: BmsPoller) {
+async function serve(conn: TcpConnection) {
     const splitter = new FrameSplitter()
     try {
         for (;;) {
             const bytes = await conn.read(IDLE_TIMEOUT_MS)
             if (!bytes) break // closed by the client, or idle
             splitter.push(bytes)
-            for (let frame = splitter.next(); frame; frame = splitter.next()) await answer(conn, poller, frame)
+            for (let frame = splitter.next(); frame; frame = splitter.next()) await answer(conn, frame)
             if (splitter.error) {
                 console.log(`Modbus: ${conn.remoteAddress}: malformed header (${splitter.error}); connection closed`)
                 break
@@ -46,12 +49,12 @@ async function serve(conn: TcpConnection, poller: BmsPoller) {
     } catch (e) {
         console.log(`Modbus: ${conn.remoteAddress}: ${(e as Error).message}`)
     }
-    await conn.close()
 }
 
-export async function startModbus(poller: BmsPoller) {
+export async function startModbus(bms: BmsPoller) {
+    poller = bms
     const port = setting("ports.modbus") as number
-    const listener = await serveTcp("Modbus client", port, MAX_CLIENTS, async (conn: TcpConnection) => await serve(conn, poller))
+    const listener = await serveTcp("Modbus client", port, MAX_CLIENTS, serve)
     console.log(`Modbus TCP: port ${port}, unit id ${setting("ports.unit")}, writes ${setting("ports.mbWrite") ? "enabled" : "disabled"}`)
     return listener
 }

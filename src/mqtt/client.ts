@@ -5,6 +5,7 @@
 import * as ds from "@devicescript/core"
 import { connect, Socket } from "@devicescript/net"
 import { startTask } from "../platform/tasks"
+import { Signal } from "../platform/signal"
 
 /** The largest packet taken from the broker: commands are a few bytes; retained junk is not ours. */
 export const MAX_INCOMING_BYTES = 512
@@ -79,7 +80,7 @@ export class MqttConnection {
     private onMessage: (topic: string, payload: Buffer) => Promise<void> = null
     private busy = false
     private lastHeardMs = 0
-    readonly changed = ds.emitter<number>()
+    readonly changed = new Signal()
 
     /** Connects; throws with the reason when the broker cannot be reached or refuses. */
     async open(o: MqttOptions) {
@@ -89,14 +90,14 @@ export class MqttConnection {
         const self = this
         startTask("MQTT reader", async () => await self.readLoop())
         const deadline = ds.millis() + o.timeoutMs
-        while (!this.connected && !this.error && ds.millis() < deadline) await ds.wait(this.changed, 500)
+        while (!this.connected && !this.error && ds.millis() < deadline) await this.changed.wait(500)
         if (!this.connected) {
             await this.close(this.error || "no answer from the broker (CONNACK)")
             throw new Error(this.error)
         }
         startTask("MQTT keep-alive", async () => {
             while (self.connected) {
-                await ds.wait(self.changed, (KEEP_ALIVE_S * 1000) / 2)
+                await self.changed.wait((KEEP_ALIVE_S * 1000) / 2)
                 if (!self.connected) break
                 if (ds.millis() - self.lastHeardMs > KEEP_ALIVE_S * 2000) await self.close("the broker stopped answering")
                 else await self.send(Buffer.from([0xc0, 0]))

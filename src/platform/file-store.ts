@@ -2,6 +2,7 @@
 // own request number or throws FileStoreError naming the operation, the path and the status.
 import * as ds from "@devicescript/core"
 import { onEveryReport } from "./tasks"
+import { Signal } from "./signal"
 
 const CMD_APPEND = 0x80
 const CMD_READ = 0x81
@@ -49,7 +50,7 @@ export interface FileEntry {
 let role: ds.FileStore = null
 let nextReq = 1
 const answers: Record<string, Buffer> = {}
-const answered = ds.emitter<number>()
+const answered = new Signal()
 
 async function store() {
     if (!role) {
@@ -91,7 +92,7 @@ async function request(code: number, req: number, payload: Buffer, what: string)
         }
         const left = deadline - ds.millis()
         if (left <= 0) throw new FileStoreError(STATUS_TIMEOUT, what)
-        await ds.wait(answered, left)
+        await answered.wait(left)
     }
 }
 

@@ -2,12 +2,13 @@
 // (IP addresses), whose decoded value DeviceScript 2.16.4 does not refresh after a change.
 import * as ds from "@devicescript/core"
 import { onEveryReport } from "./tasks"
+import { Signal } from "./signal"
 
 const CMD_GET_REGISTER = 0x1000
 
 export class RegisterReader {
     private values: Record<string, Buffer> = {}
-    private readonly arrived = ds.emitter<number>()
+    private readonly arrived = new Signal()
 
     constructor(private role: ds.Role) {
         const self = this
@@ -26,7 +27,7 @@ export class RegisterReader {
         delete this.values[code + ""]
         await this.role.sendCommand(code)
         const deadline = ds.millis() + timeoutMs
-        while (!this.values[code + ""] && ds.millis() < deadline) await ds.wait(this.arrived, deadline - ds.millis())
+        while (!this.values[code + ""] && ds.millis() < deadline) await this.arrived.wait(deadline - ds.millis())
         return this.values[code + ""] || null
     }
 }

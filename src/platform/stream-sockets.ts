@@ -3,6 +3,7 @@
 // (native service) and on the host runtime (Node sockets).
 import * as ds from "@devicescript/core"
 import { startTask, onEveryReport } from "./tasks"
+import { Signal } from "./signal"
 import { splitText } from "./text"
 
 /** Largest payload of one write or data packet. */
@@ -175,7 +176,7 @@ function onReport(pkt: ds.Packet) {
 const pendingAcks: Record<string, number> = {}
 const pendingCloses: number[] = []
 let controlTask = false
-const controlQueued = ds.emitter<number>()
+const controlQueued = new Signal()
 
 function startControl() {
     if (!controlTask) {
@@ -185,7 +186,7 @@ function startControl() {
                 while (pendingCloses.length) await send(CMD_CLOSE, Buffer.from([pendingCloses.shift()]))
                 const ids = Object.keys(pendingAcks)
                 if (!ids.length) {
-                    if (!pendingCloses.length) await ds.wait(controlQueued)
+                    if (!pendingCloses.length) await controlQueued.wait()
                     continue
                 }
                 for (const k of ids) {
@@ -222,7 +223,7 @@ class Sender {
     private lastProgress = 0
     failure: SocketFailure = null
     /** `progress`: the socket's own change signal (one emitter a socket: each costs about 85 B of heap) */
-    constructor(private code: number, private readonly progress: ds.Emitter<number>) {}
+    constructor(private code: number, private readonly progress: Signal) {}
 
     /** Waits for room, then sends one packet; `header` is what precedes seq/socket/data in the command. */
     async push(makePacket: (seq: number) => Buffer) {
@@ -230,7 +231,7 @@ class Sender {
         this.lastProgress = ds.millis()
         while (this.unacked.length >= Math.max(1, Math.min(this.credit, MAX_IN_FLIGHT))) {
             if (this.failure) throw this.failure
-            await ds.wait(this.progress, RETRANSMIT_MS) // also woken by received data: time decides
+            await this.progress.wait(RETRANSMIT_MS) // also woken by received data: time decides
             if (ds.millis() - this.lastProgress >= RETRANSMIT_MS) {
                 if (++retries > MAX_RETRANSMITS) throw new SocketFailure(ERROR_TIMEOUT, "writes not acknowledged")
                 for (const u of this.unacked) await send(this.code, u.packet)
@@ -247,7 +248,7 @@ class Sender {
     /** Waits until every packet is acknowledged (or the socket failed). */
     async flush(timeoutMs: number) {
         const deadline = ds.millis() + timeoutMs
-        while (this.unacked.length && !this.failure && ds.millis() < deadline) await ds.wait(this.progress, 100)
+        while (this.unacked.length && !this.failure && ds.millis() < deadline) await this.progress.wait(100)
     }
 
     acknowledged(seq: number, credit: number) {
@@ -278,9 +279,41 @@ class SocketBase {
     protected opened = false
     protected closed = false
     protected failure: SocketFailure = null
-    protected readonly changed = ds.emitter<number>()
+    protected readonly changed = new Signal()
+    /** what it writes or sends (none for a listener) */
+    protected sender: Sender = null
+    /** the local port, once opened (UDP: the one the server chose for port 0) */
+    port = 0
 
-    constructor(public readonly id: number) {}
+    constructor(public readonly id: number) {
+        endpoints[id] = this
+    }
+
+    onOpened(address: string, port: number) {
+        this.port = port
+        this.opened = true
+        this.changed.emit(1)
+    }
+
+    onWritten(seq: number, credit: number) {
+        this.sender.acknowledged(seq, credit)
+    }
+
+    onClosed(code: number, message: string) {
+        this.closed = true
+        if (code) this.failure = new SocketFailure(code, message)
+        if (this.sender) this.sender.fail(this.failure || new SocketFailure(0, "connection closed"))
+        this.changed.emit(1)
+    }
+
+    /** Closes without waiting for the server's answer (a listener, a UDP socket). */
+    async close() {
+        if (this.closed) return
+        this.closed = true
+        await send(CMD_CLOSE, Buffer.from([this.id]))
+        delete endpoints[this.id]
+        this.changed.emit(1)
+    }
 
     /** The next item of `queue`, `undefined` after `timeoutMs`; throws when the socket failed or closed. */
     protected async take(queue: any[], timeoutMs: number): Promise<any> {
@@ -288,7 +321,7 @@ class SocketBase {
             if (queue.length) return queue.shift()
             if (this.failure) throw this.failure
             if (this.closed) throw new SocketFailure(0, "closed")
-            if ((await ds.wait(this.changed, timeoutMs)) === undefined && timeoutMs !== undefined) return undefined
+            if ((await this.changed.wait(timeoutMs)) === undefined && timeoutMs !== undefined) return undefined
         }
     }
 
@@ -299,7 +332,7 @@ class SocketBase {
             if (this.failure) throw this.failure
             if (this.closed) throw new SocketFailure(0, "closed")
             if (ds.millis() > deadline) throw new SocketFailure(ERROR_TIMEOUT, "no answer from the socket service")
-            await ds.wait(this.changed, 500)
+            await this.changed.wait(500)
         }
     }
 }
@@ -310,13 +343,12 @@ export class TcpConnection extends SocketBase implements Endpoint {
     private leftover: Buffer = null
     private rxExpected = 0
     private closing = false
-    private readonly sender = new Sender(CMD_WRITE, this.changed)
     /** data reports dropped because one before them was missing (filled by retransmission) */
     gaps = 0
 
     constructor(id: number, public remoteAddress: string, public remotePort: number) {
         super(id)
-        endpoints[id] = this
+        this.sender = new Sender(CMD_WRITE, this.changed)
         this.opened = id >= 128
     }
 
@@ -324,7 +356,7 @@ export class TcpConnection extends SocketBase implements Endpoint {
         return this.opened && !this.closed
     }
 
-    onOpened(address: string, port: number) {
+    override onOpened(address: string, port: number) {
         this.remoteAddress = address
         this.remotePort = port
         this.opened = true
@@ -348,20 +380,6 @@ export class TcpConnection extends SocketBase implements Endpoint {
         this.changed.emit(1)
     }
 
-    onWritten(seq: number, credit: number) {
-        this.sender.acknowledged(seq, credit)
-    }
-
-    onClosed(code: number, message: string) {
-        if (this.closed) return
-        this.closed = true
-        if (code !== 0) {
-            this.failure = new SocketFailure(code, message)
-            this.sender.fail(this.failure)
-        } else this.sender.fail(new SocketFailure(0, "connection closed"))
-        this.changed.emit(1)
-    }
-
     /**
      * The next bytes received, in order. `null` once the peer closed and everything was read,
      * `undefined` on timeout; throws SocketFailure when the connection failed.
@@ -380,7 +398,7 @@ export class TcpConnection extends SocketBase implements Endpoint {
             }
             if (this.failure) throw this.failure
             if (this.closed) return null
-            const v = await ds.wait(this.changed, timeoutMs)
+            const v = await this.changed.wait(timeoutMs)
             if (v === undefined && timeoutMs !== undefined) return undefined
         }
     }
@@ -431,7 +449,7 @@ export class TcpConnection extends SocketBase implements Endpoint {
     }
 
     /** Flushes what was written, then closes; what arrives meanwhile is dropped, not kept. */
-    async close() {
+    override async close() {
         if (this.closed) return
         this.closing = true
         this.rx = []
@@ -440,7 +458,7 @@ export class TcpConnection extends SocketBase implements Endpoint {
         if (this.closed) return
         await send(CMD_CLOSE, Buffer.from([this.id]))
         const deadline = ds.millis() + 3000
-        while (!this.closed && ds.millis() < deadline) await ds.wait(this.changed, 200)
+        while (!this.closed && ds.millis() < deadline) await this.changed.wait(200)
         this.closed = true
         delete endpoints[this.id]
     }
@@ -452,16 +470,6 @@ export class TcpListener extends SocketBase implements Endpoint {
     /** ds.millis() when its server's accept loop last ran (see serveTcp) */
     aliveAt = ds.millis()
 
-    constructor(id: number, public readonly port: number) {
-        super(id)
-        endpoints[id] = this
-    }
-
-    onOpened() {
-        this.opened = true
-        this.changed.emit(1)
-    }
-
     onAccepted(conn: TcpConnection) {
         if (this.queue.length >= MAX_ACCEPT_QUEUE) {
             conn.abort() // the program is not taking them: refused before they cost memory
@@ -471,23 +479,9 @@ export class TcpListener extends SocketBase implements Endpoint {
         this.changed.emit(1)
     }
 
-    onClosed(code: number, message: string) {
-        this.closed = true
-        if (code) this.failure = new SocketFailure(code, message)
-        this.changed.emit(1)
-    }
-
     /** The next connection, `undefined` after `timeoutMs`; throws when the listener failed or was closed. */
     async accept(timeoutMs?: number): Promise<TcpConnection> {
         return await this.take(this.queue, timeoutMs)
-    }
-
-    async close() {
-        if (this.closed) return
-        this.closed = true
-        await send(CMD_CLOSE, Buffer.from([this.id]))
-        delete endpoints[this.id]
-        this.changed.emit(1)
     }
 }
 
@@ -516,20 +510,12 @@ export class UdpEndpoint extends SocketBase implements Endpoint {
     private partial: Buffer = null
     /** the rest of a datagram that was too large is being skipped */
     private skipping = false
-    private readonly sender = new Sender(CMD_SEND_TO, this.changed)
     /** Datagrams dropped: larger than maxDatagram, or the program did not read them in time. */
     dropped = 0
-    port = 0
 
     constructor(id: number, public readonly maxDatagram: number) {
         super(id)
-        endpoints[id] = this
-    }
-
-    onOpened(address: string, port: number) {
-        this.port = port
-        this.opened = true
-        this.changed.emit(1)
+        this.sender = new Sender(CMD_SEND_TO, this.changed)
     }
 
     /** Memory is decided before it is taken: a datagram over maxDatagram or beyond a full queue is dropped. */
@@ -545,19 +531,6 @@ export class UdpEndpoint extends SocketBase implements Endpoint {
         if (more) return
         this.queue.push({ address, port, data: this.partial })
         this.partial = null
-        this.changed.emit(1)
-    }
-
-    onWritten(seq: number, credit: number) {
-        this.sender.acknowledged(seq, credit)
-    }
-
-    onClosed(code: number, message: string) {
-        this.closed = true
-        if (code) {
-            this.failure = new SocketFailure(code, message)
-            this.sender.fail(this.failure)
-        }
         this.changed.emit(1)
     }
 
@@ -577,13 +550,6 @@ export class UdpEndpoint extends SocketBase implements Endpoint {
             if (off >= data.length) return
         }
     }
-
-    async close() {
-        if (this.closed) return
-        this.closed = true
-        await send(CMD_CLOSE, Buffer.from([this.id]))
-        delete endpoints[this.id]
-    }
 }
 
 function portCommand(port: number, id: number, backlog: number) {
@@ -597,7 +563,7 @@ function portCommand(port: number, id: number, backlog: number) {
 /** Listens for TCP connections on `port`; at most `backlog` open at once. */
 export async function listen(port: number, backlog = 4) {
     await service()
-    const l = new TcpListener(allocateId(), port)
+    const l = new TcpListener(allocateId())
     await send(CMD_LISTEN, portCommand(port, l.id, backlog))
     await l.waitOpen()
     return l
@@ -658,14 +624,20 @@ export async function serveTcp(name: string, port: number, backlog: number, serv
     return listener
 }
 
-/** `held`: connections open with this one (a server may answer the one over its limit "busy"). */
+/**
+ * Serves one connection in a task of its own, with a single frame above `serve` (each frame stays on
+ * the heap for as long as the connection waits: several per connection added up in a flood).
+ * `held`: connections open with this one (a server may answer the one over its limit "busy").
+ */
 function spawnConnection(name: string, conn: TcpConnection, held: number, serve: (conn: TcpConnection, held: number) => Promise<void>, closed: () => void) {
-    startTask(name, async () => {
+    setTimeout(async () => {
         try {
             await serve(conn, held)
-        } finally {
             await conn.close()
-            closed()
+        } catch (e) {
+            console.warn(`${name} stopped: ${(e as Error).message}`)
+            conn.abort()
         }
-    })
+        closed()
+    }, 0)
 }

@@ -11,6 +11,7 @@ import { handleMetrics, METRICS_PATH } from "./metrics-route"
 import { sendStream } from "./stream"
 import { ASSETS } from "./assets.generated"
 import { HttpRequest, HttpResponse, MAX_BODY_BYTES, MAX_HEAD_BYTES, parseHead, problem, responseHead } from "./http"
+import { Signal } from "../platform/signal"
 
 /**
  * Connections served at once. Each costs about 2-4 KB of the 64 KB heap while it is open; with 6
@@ -24,8 +25,10 @@ export const IDLE_TIMEOUT_MS = 5000
 /** A request head must be whole this long after the idle wait for it (slow clients: 408). */
 export const HEAD_TIMEOUT_MS = 10000
 
+/** the BMS link that commands go through (one per dongle) */
+let poller: BmsPoller = null
 let responding = false
-const responded = ds.emitter<number>()
+const responded = new Signal()
 
 interface Incoming {
     request: HttpRequest
@@ -87,7 +90,7 @@ function asset(req: HttpRequest): HttpResponse {
     return problem(404, "not found")
 }
 
-async function respond(req: HttpRequest, poller: BmsPoller): Promise<HttpResponse> {
+async function respond(req: HttpRequest): Promise<HttpResponse> {
     if (req.path.indexOf("/api/") === 0) return await handleApi(req, poller)
     if (req.path === METRICS_PATH) return await handleMetrics(req)
     return asset(req)
@@ -117,13 +120,13 @@ async function send(conn: TcpConnection, res: HttpResponse, keepAlive: boolean, 
  * goes with its activation: kept in serve()'s, the last answer of every kept-alive connection stayed
  * on the heap while it waited for its next request (six connections: up to 6 × 3 KB).
  */
-async function answer(conn: TcpConnection, req: HttpRequest, poller: BmsPoller): Promise<HttpResponse> {
-    while (responding) await ds.wait(responded, 1000)
+async function answer(conn: TcpConnection, req: HttpRequest): Promise<HttpResponse> {
+    while (responding) await responded.wait(1000)
     responding = true
     try {
         let res: HttpResponse
         try {
-            res = await respond(req, poller)
+            res = await respond(req)
         } catch (e) {
             console.warn(`Web: ${req.method} ${req.path}: ${(e as Error).message}`)
             res = problem(500, "internal error")
@@ -137,7 +140,7 @@ async function answer(conn: TcpConnection, req: HttpRequest, poller: BmsPoller):
 }
 
 /** `held`: connections open with this one (serveTcp); the one over MAX_ACTIVE is told "busy". */
-async function serve(conn: TcpConnection, poller: BmsPoller, held: number) {
+async function serve(conn: TcpConnection, held: number) {
     try {
         if (held > MAX_ACTIVE) {
             await send(conn, problem(503, "busy: too many connections"), false, false)
@@ -151,7 +154,7 @@ async function serve(conn: TcpConnection, poller: BmsPoller, held: number) {
                 break
             }
             const req = incoming.request
-            const streamed = await answer(conn, req, poller)
+            const streamed = await answer(conn, req)
             // a streamed body (a log file, /metrics) goes out after the lock: it holds a packet, not the body
             if (streamed && req.method !== "HEAD" && !(await sendStream(conn, streamed, req.path))) break
             if (!req.keepAlive) break
@@ -162,9 +165,10 @@ async function serve(conn: TcpConnection, poller: BmsPoller, held: number) {
     }
 }
 
-export async function startWeb(poller: BmsPoller) {
+export async function startWeb(bms: BmsPoller) {
+    poller = bms
     const port = setting("ports.web") as number
-    const listener = await serveTcp("web connection", port, BACKLOG, async (conn: TcpConnection, held: number) => await serve(conn, poller, held))
+    const listener = await serveTcp("web connection", port, BACKLOG, serve)
     console.log(`Web: port ${port}`)
     return listener
 }
