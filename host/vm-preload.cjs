@@ -147,6 +147,15 @@ function installHeapMeter(file, gcStress, censusFile) {
         win.freeMin = Math.min(win.freeMin, s.free)
         win.largestMin = Math.min(win.largestMin, s.largest)
         win.blocksMax = Math.max(win.blocksMax, s.blocks)
+        if (censusFile && process.env.SMARTBMS_HEAP_CENSUS_LOW && s.free < lowRecord) {
+            // the least free space so far (garbage included): what filled the heap near an OutOfMemory
+            lowRecord = s.free
+            try {
+                fs.appendFileSync(censusFile, JSON.stringify({ t: Date.now(), free: s.free, largest: s.largest, lowFree: true, ...census(w, g) }) + "\n")
+            } catch (e) {
+                process.stderr.write(`heap census: ${e.message}\n`)
+            }
+        }
         if (prev && s.curr >= prev.curr && !gcStress) {
             // no collection in between: the live set left by the last one is unchanged
             const drift = Math.abs(liveLeft(s) - liveLeft(prev))
@@ -177,6 +186,7 @@ function installHeapMeter(file, gcStress, censusFile) {
     const KINDS = ["null", "free", "bytes", "array", "map", "buffer", "string", "bound_function", "activation", "half_static_map", "short_map", "packet", "string_jmp", "image", "?", "final"]
     let lastCensus = 0
     let liveRecord = 0
+    let lowRecord = Infinity
     /** By kind: blocks and bytes, and the 16 largest blocks (a string's or buffer's first bytes shown). */
     function census(w, g) {
         const bytes = new Uint8Array(w.buffer)
@@ -245,7 +255,7 @@ function installHeapMeter(file, gcStress, censusFile) {
             if (idx >> 14 === 2) {
                 if (!imageStrings) imageStrings = loadImageStrings()
                 name = imageStrings[idx & 0x3fff] ?? name
-            } else if (idx >> 14 === 1) name = `builtin#${idx & 0x3fff}`
+            } else if (idx >> 14 === 1) name = builtinName(idx & 0x3fff)
             const e = (frames[name] ??= { n: 0, bytes: 0 })
             e.n++
             e.bytes += b.bytes
@@ -287,9 +297,23 @@ function installHeapMeter(file, gcStress, censusFile) {
                 if (!imageStrings) imageStrings = loadImageStrings()
                 return imageStrings[idx] ?? `ascii#${idx}`
             }
-            return kind === 1 ? `builtin#${idx}` : `str#${lo}`
+            return kind === 1 ? builtinName(idx) : `str#${lo}`
         }
         return `?${hi}`
+    }
+
+    // the VM's built-in strings ("inline", "wait", "push"...): the compiler's table, read once
+    let builtinStrings = null
+    function builtinName(idx) {
+        if (!builtinStrings) {
+            builtinStrings = []
+            try {
+                const cli = fs.readFileSync(require.resolve("@devicescript/cli/built/devicescript-cli.cjs"), "utf8")
+                const at = cli.indexOf("BUILTIN_STRING__VAL = [")
+                builtinStrings = JSON.parse(cli.slice(cli.indexOf("[", at), cli.indexOf("]", at) + 1).replace(/,\s*\]$/, "]"))
+            } catch (e) {}
+        }
+        return builtinStrings[idx] ?? `builtin#${idx}`
     }
 
     function loadImageStrings() {
