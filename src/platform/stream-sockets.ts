@@ -215,77 +215,25 @@ function queueClose(id: number) {
     startControl()
 }
 
-/** Sends numbered packets and keeps them until the server acknowledges them (`written`). */
-class Sender {
-    private seq = 0
-    private credit = 4
-    private unacked: { seq: number; packet: Buffer }[] = []
-    private lastProgress = 0
-    failure: SocketFailure = null
-    /** `progress`: the socket's own change signal (one emitter a socket: each costs about 85 B of heap) */
-    constructor(private code: number, private readonly progress: Signal) {}
-
-    /** Waits for room, then sends one packet; `header` is what precedes seq/socket/data in the command. */
-    async push(makePacket: (seq: number) => Buffer) {
-        let retries = 0
-        this.lastProgress = ds.millis()
-        while (this.unacked.length >= Math.max(1, Math.min(this.credit, MAX_IN_FLIGHT))) {
-            if (this.failure) throw this.failure
-            await this.progress.wait(RETRANSMIT_MS) // also woken by received data: time decides
-            if (ds.millis() - this.lastProgress >= RETRANSMIT_MS) {
-                if (++retries > MAX_RETRANSMITS) throw new SocketFailure(ERROR_TIMEOUT, "writes not acknowledged")
-                for (const u of this.unacked) await send(this.code, u.packet)
-                this.lastProgress = ds.millis()
-            }
-        }
-        if (this.failure) throw this.failure
-        const packet = makePacket(this.seq)
-        this.unacked.push({ seq: this.seq, packet })
-        this.seq = (this.seq + 1) & 0xffff
-        await send(this.code, packet)
-    }
-
-    /** Waits until every packet is acknowledged (or the socket failed). */
-    async flush(timeoutMs: number) {
-        const deadline = ds.millis() + timeoutMs
-        while (this.unacked.length && !this.failure && ds.millis() < deadline) await this.progress.wait(100)
-    }
-
-    acknowledged(seq: number, credit: number) {
-        this.unacked = this.unacked.filter(u => seqBefore(seq, u.seq))
-        this.credit = credit
-        this.lastProgress = ds.millis()
-        this.progress.emit(1)
-    }
-
-    fail(f: SocketFailure) {
-        this.failure = f
-        this.progress.emit(1)
-    }
-}
-
-function writePacket(id: number, buf: Buffer, start: number, end: number) {
-    return (seq: number) => {
-        const b = Buffer.alloc(3 + end - start)
-        b.setAt(0, "u16", seq)
-        b[2] = id
-        b.blitAt(3, buf, start, end - start)
-        return b
-    }
-}
-
-/** What every socket shares: its number, whether it is open, closed or failed, and a change signal. */
+/**
+ * What every socket shares: its number, whether it is open, closed or failed, a change signal, and
+ * the numbered packets it sent that the server has not acknowledged yet (`written`; go-back-N).
+ * One object a socket: a sender of its own cost another 134 B of heap for each connection.
+ */
 class SocketBase {
     protected opened = false
     protected closed = false
     protected failure: SocketFailure = null
     protected readonly changed = new Signal()
-    /** what it writes or sends (none for a listener) */
-    protected sender: Sender = null
+    private seq = 0
+    private credit = 4
+    private unacked: Buffer[] = []
+    private lastProgress = 0
     /** the local port, once opened (UDP: the one the server chose for port 0) */
     port = 0
 
-    constructor(public readonly id: number) {
+    /** `writeCode`: the command its packets go out with (write, send_to; none for a listener) */
+    constructor(public readonly id: number, private readonly writeCode = 0) {
         endpoints[id] = this
     }
 
@@ -295,15 +243,49 @@ class SocketBase {
         this.changed.emit(1)
     }
 
+    /** the server took every packet up to `seq`, and has room for `credit` more */
     onWritten(seq: number, credit: number) {
-        this.sender.acknowledged(seq, credit)
+        const at = this.writeCode === CMD_SEND_TO ? 6 : 0 // where a packet's sequence number is
+        this.unacked = this.unacked.filter(p => seqBefore(seq, p.getAt(at, "u16")))
+        this.credit = credit
+        this.lastProgress = ds.millis()
+        this.changed.emit(1)
     }
 
     onClosed(code: number, message: string) {
         this.closed = true
         if (code) this.failure = new SocketFailure(code, message)
-        if (this.sender) this.sender.fail(this.failure || new SocketFailure(0, "connection closed"))
         this.changed.emit(1)
+    }
+
+    /**
+     * Waits for room, numbers `packet` and sends it; what is not acknowledged in time is sent again.
+     * Throws when the socket failed or closed.
+     */
+    protected async push(packet: Buffer) {
+        let retries = 0
+        this.lastProgress = ds.millis()
+        for (;;) {
+            if (this.failure) throw this.failure
+            if (this.closed) throw new SocketFailure(0, "connection closed")
+            if (this.unacked.length < Math.max(1, Math.min(this.credit, MAX_IN_FLIGHT))) break
+            await this.changed.wait(RETRANSMIT_MS) // also woken by received data: time decides
+            if (ds.millis() - this.lastProgress >= RETRANSMIT_MS) {
+                if (++retries > MAX_RETRANSMITS) throw new SocketFailure(ERROR_TIMEOUT, "writes not acknowledged")
+                for (const u of this.unacked) await send(this.writeCode, u)
+                this.lastProgress = ds.millis()
+            }
+        }
+        packet.setAt(this.writeCode === CMD_SEND_TO ? 6 : 0, "u16", this.seq)
+        this.unacked.push(packet)
+        this.seq = (this.seq + 1) & 0xffff
+        await send(this.writeCode, packet)
+    }
+
+    /** Waits until every packet is acknowledged (or the socket failed or closed). */
+    protected async flush(timeoutMs: number) {
+        const deadline = ds.millis() + timeoutMs
+        while (this.unacked.length && !this.closed && ds.millis() < deadline) await this.changed.wait(100)
     }
 
     /** Closes without waiting for the server's answer (a listener, a UDP socket). */
@@ -347,8 +329,7 @@ export class TcpConnection extends SocketBase implements Endpoint {
     gaps = 0
 
     constructor(id: number, public remoteAddress: string, public remotePort: number) {
-        super(id)
-        this.sender = new Sender(CMD_WRITE, this.changed)
+        super(id, CMD_WRITE)
         this.opened = id >= 128
     }
 
@@ -436,8 +417,13 @@ export class TcpConnection extends SocketBase implements Endpoint {
     /** Sends bytes in order; waits while the server has no room (back-pressure). */
     async write(data: Buffer | string) {
         const buf = typeof data === "string" ? Buffer.from(data) : data
-        for (let off = 0; off < buf.length; off += MAX_DATA)
-            await this.sender.push(writePacket(this.id, buf, off, Math.min(buf.length, off + MAX_DATA)))
+        for (let off = 0; off < buf.length; off += MAX_DATA) {
+            const n = Math.min(buf.length - off, MAX_DATA)
+            const packet = Buffer.alloc(3 + n) // seq (push numbers it), socket, data
+            packet[2] = this.id
+            packet.blitAt(3, buf, off, n)
+            await this.push(packet)
+        }
     }
 
     /** Closes at once, sending nothing more and waiting for nothing (a connection refused). */
@@ -454,7 +440,7 @@ export class TcpConnection extends SocketBase implements Endpoint {
         this.closing = true
         this.rx = []
         this.leftover = null
-        await this.sender.flush(5000)
+        await this.flush(5000)
         if (this.closed) return
         await send(CMD_CLOSE, Buffer.from([this.id]))
         const deadline = ds.millis() + 3000
@@ -491,19 +477,6 @@ export interface Datagram {
     data: Buffer
 }
 
-function datagramPacket(addr: Buffer, port: number, id: number, more: boolean, data: Buffer, start: number, end: number) {
-    return (seq: number) => {
-        const b = Buffer.alloc(10 + end - start)
-        b.blitAt(0, addr, 0, 4)
-        b.setAt(4, "u16", port)
-        b.setAt(6, "u16", seq)
-        b[8] = id
-        b[9] = more ? 1 : 0
-        b.blitAt(10, data, start, end - start)
-        return b
-    }
-}
-
 /** A UDP socket. */
 export class UdpEndpoint extends SocketBase implements Endpoint {
     private queue: Datagram[] = []
@@ -514,8 +487,7 @@ export class UdpEndpoint extends SocketBase implements Endpoint {
     dropped = 0
 
     constructor(id: number, public readonly maxDatagram: number) {
-        super(id)
-        this.sender = new Sender(CMD_SEND_TO, this.changed)
+        super(id, CMD_SEND_TO)
     }
 
     /** Memory is decided before it is taken: a datagram over maxDatagram or beyond a full queue is dropped. */
@@ -545,7 +517,13 @@ export class UdpEndpoint extends SocketBase implements Endpoint {
         let off = 0
         for (;;) {
             const end = Math.min(data.length, off + MAX_DATAGRAM_FRAGMENT)
-            await this.sender.push(datagramPacket(addr, port, this.id, end < data.length, data, off, end))
+            const packet = Buffer.alloc(10 + end - off) // address, port, seq (push numbers it), socket, more, data
+            packet.blitAt(0, addr, 0, 4)
+            packet.setAt(4, "u16", port)
+            packet[8] = this.id
+            packet[9] = end < data.length ? 1 : 0
+            packet.blitAt(10, data, off, end - off)
+            await this.push(packet)
             off = end
             if (off >= data.length) return
         }
