@@ -9,6 +9,7 @@ import { BmsUart } from "../bms/uart"
 import { setting } from "../settings/store"
 import { bindUdp, UdpEndpoint } from "../platform/stream-sockets"
 import { startTask } from "../platform/tasks"
+import { Signal } from "../platform/signal"
 import { BridgeSession, isBmsRequest, REFUSED, SESSION_IDLE_MS, STARTED } from "./session"
 
 /** UART quiet time that ends a reply (3 byte times at 9600 baud plus the timer grain). */
@@ -38,15 +39,18 @@ export async function startPcmasterBridge(uart: BmsUart, poller: BmsPoller) {
     let lastByteMs = 0
     let refused = 0 // datagrams of other clients during this session (logged at the first, then every 100th)
     let notRequests = 0
+    const sessionStarted = new Signal()
 
     const onBytes = (bytes: Buffer) => {
         pending = pending ? pending.concat(bytes) : bytes
         lastByteMs = ds.millis()
     }
 
-    // replies back to the client, and the end of idle sessions
+    // replies back to the client, and the end of idle sessions; between sessions it sleeps until one
+    // starts (a 10 ms tick with nobody there was most of the idle dongle's wake-ups)
     startTask("PCMaster replies", async () => {
         for (;;) {
+            if (session.owner === "") await sessionStarted.wait()
             await ds.sleep(10)
             // a Modbus-style read reply (function 03) travels whole: its length comes from its byte count
             const p = pending
@@ -83,6 +87,7 @@ export async function startPcmasterBridge(uart: BmsUart, poller: BmsPoller) {
                 console.log(`PCMaster: session from ${client}; BMS polling paused`)
                 await poller.pause()
                 uart.rawListener = onBytes
+                sessionStarted.emit(1)
             }
             await uart.sendRaw(d.data)
         }
