@@ -10,7 +10,7 @@ import { SCHEMA_TABLE } from "../settings/schema"
 import { publicSettings, setting, updateSettings } from "../settings/store"
 import { bootResetCounter, factoryResetAndRestart } from "../boot/start"
 import { checkNewPassword, endAllSessions, lockedFor, login, logout, newSession, passwordHash, passwordSet, validSession } from "./auth"
-import { cookie, HttpRequest, HttpResponse, json, problem } from "./http"
+import { cookie, HttpRequest, HttpResponse, json, jsonStream, problem } from "./http"
 import { statusJson } from "./status"
 import { handleDataApi } from "./data-api"
 import { splitText } from "../platform/text"
@@ -110,7 +110,7 @@ export async function handleApi(req: HttpRequest, poller: BmsPoller): Promise<Ht
         st["ftp"] = { state: ftp.state, last_login: ftp.lastLogin, last_success: ftp.lastSuccess, last_error: ftp.lastError }
         const mq = mqttStatus()
         st["mqtt"] = { state: mq.state, last_error: mq.lastError }
-        return json(200, st)
+        return jsonStream(200, st, 2)
     }
     if (p === "/api/journal") {
         if (!get) return problem(405, "GET only")

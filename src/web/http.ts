@@ -108,6 +108,26 @@ export function json(status: number, value: any): HttpResponse {
     return { status, type: "application/json", body: JSON.stringify(value) }
 }
 
+/**
+ * A JSON answer sent as it is written (chunked): objects down to `depth` levels key by key, their
+ * other values whole. No answer in one string: the status (about 2 KB) needed a block that large of
+ * a fragmented 64 KB heap.
+ */
+export function jsonStream(status: number, value: any, depth: number): HttpResponse {
+    return { status, type: "application/json", body: "", stream: async (w: BodyWriter) => await writeJson(w, value, depth) }
+}
+
+async function writeJson(w: BodyWriter, value: any, depth: number) {
+    if (depth <= 0 || typeof value !== "object" || !value) return await w.write(JSON.stringify(value))
+    let sep = "{"
+    for (const k of Object.keys(value)) {
+        await w.write(`${sep}"${k}":`) // our own field names: nothing to escape
+        await writeJson(w, value[k], depth - 1)
+        sep = ","
+    }
+    await w.write(sep === "," ? "}" : "{}")
+}
+
 export function problem(status: number, message: string, extra?: Record<string, any>): HttpResponse {
     const o: Record<string, any> = { error: message }
     if (extra) for (const k of Object.keys(extra)) o[k] = extra[k]

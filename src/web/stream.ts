@@ -3,7 +3,7 @@
 // written as one chunk (chunked transfer coding, RFC 9112 section 7.1).
 // (Closures here, not a class: DeviceScript 2.16.4's verifier rejected the class and a spread
 // Buffer.concat in this place.)
-import { SocketFailure, TcpConnection } from "../platform/stream-sockets"
+import { MAX_DATA, SocketFailure, TcpConnection } from "../platform/stream-sockets"
 import { BodyWriter, HttpResponse } from "./http"
 
 export const STREAM_PACKET_BYTES = 896
@@ -33,7 +33,10 @@ export async function sendStream(conn: TcpConnection, res: HttpResponse, what: s
     const w: BodyWriter = {
         write: async (data: Buffer | string) => {
             const b = typeof data === "string" ? Buffer.from(data) : data
-            parts.push(b)
+            // small pieces (a JSON key, a metric) joined up to a packet: one write each would cost a packet each
+            const last = parts.length - 1
+            if (last >= 0 && parts[last].length + b.length <= MAX_DATA) parts[last] = parts[last].concat(b)
+            else parts.push(b)
             size += b.length
             if (size >= STREAM_PACKET_BYTES) await flush()
         },
