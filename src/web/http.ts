@@ -27,6 +27,8 @@ export interface HttpResponse {
     headers?: Record<string, string>
     /** A body made while it is sent, chunked (files, listings, metrics): `body` is then ignored. */
     stream?: (w: BodyWriter) => Promise<void>
+    /** the stream writes out an object it holds (not a file): sent under the answer lock */
+    held?: boolean
 }
 
 /** Reason phrases, looked up in the string when needed: no bytecode and no heap for a table. */
@@ -114,7 +116,7 @@ export function json(status: number, value: any): HttpResponse {
  * a fragmented 64 KB heap.
  */
 export function jsonStream(status: number, value: any, depth: number): HttpResponse {
-    return { status, type: "application/json", body: "", stream: async (w: BodyWriter) => await writeJson(w, value, depth) }
+    return { status, type: "application/json", body: "", stream: async (w: BodyWriter) => await writeJson(w, value, depth), held: true }
 }
 
 async function writeJson(w: BodyWriter, value: any, depth: number) {

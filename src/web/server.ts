@@ -132,7 +132,11 @@ async function answer(conn: TcpConnection, req: HttpRequest): Promise<HttpRespon
             res = problem(500, "internal error")
         }
         await send(conn, res, req.keepAlive, req.method === "HEAD")
-        return res.stream ? res : null // the streamed body is sent by the caller, after the lock
+        if (!res.stream || req.method === "HEAD") return null
+        // an object being written out (the status) goes under the lock: written by several
+        // connections at once, their objects filled the heap; a file after it (it holds a packet)
+        if (res.held && !(await sendStream(conn, res, req.path))) throw new SocketFailure(0, "answer cut short")
+        return res.held ? null : res
     } finally {
         responding = false
         responded.emit(1)
@@ -155,8 +159,8 @@ async function serve(conn: TcpConnection, held: number) {
             }
             const req = incoming.request
             const streamed = await answer(conn, req)
-            // a streamed body (a log file, /metrics) goes out after the lock: it holds a packet, not the body
-            if (streamed && req.method !== "HEAD" && !(await sendStream(conn, streamed, req.path))) break
+            // a streamed file goes out after the lock: it holds a packet, not the body
+            if (streamed && !(await sendStream(conn, streamed, req.path))) break
             if (!req.keepAlive) break
         }
     } catch (e) {
