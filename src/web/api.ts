@@ -90,7 +90,7 @@ async function runAction(poller: BmsPoller, body: any): Promise<HttpResponse> {
     }
     if (action === "factory_reset") {
         console.log("Web: factory reset requested")
-        setTimeout(async () => await factoryResetAndRestart(), 300)
+        setTimeout(factoryResetAndRestart, 300)
         return json(202, OK)
     }
     return problem(400, "unknown action", { actions: ["charge_mos", "discharge_mos", "set_soc", "reboot", "factory_reset", "ftp_send_now", "ftp_resend"] })
