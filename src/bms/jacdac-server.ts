@@ -75,17 +75,17 @@ class DalyBmsServer extends Server implements ds.DalyBmsServerSpec {
         return bmsInfo.batteryCode || ""
     }
     async setChargeMos(on: boolean) {
-        return await this.poller.setChargeMos(on)
+        return await this.poller.setSwitch("chg", on)
     }
     async setDischargeMos(on: boolean) {
-        return await this.poller.setDischargeMos(on)
+        return await this.poller.setSwitch("dsg", on)
     }
     async setSoc(soc: number) {
         // a 0xA5 BMS takes SOC and clock together: the poller refuses it without a clock (no bogus date)
         return await this.poller.setSoc(soc / 10, await wallClock())
     }
     async setBalancer(on: boolean) {
-        return await this.poller.setBalancer(on)
+        return await this.poller.setSwitch("balancer", on)
     }
     async resetBms() {
         return await this.poller.resetBms()

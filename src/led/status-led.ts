@@ -4,9 +4,8 @@ import * as ds from "@devicescript/core"
 import { startTask } from "../platform/tasks"
 import { LedInputs, ledPatternFor, patternSteps } from "./patterns"
 
-const inputs: LedInputs = {
-    resetWindow: false, factoryReset: false, accessPoint: false, stationConnected: false, bmsError: false, uplinkFailing: false,
-}
+/** What setLedInputs was told so far (an input not told yet is absent: false). */
+const inputs = {} as LedInputs
 let pattern = ""
 const changed = ds.emitter<number>()
 

@@ -70,8 +70,7 @@ async function onCommand(poller: BmsPoller, prefix: string, topic: string, conte
     }
     let ok = false
     if (c.what === "bms_reset") ok = await poller.resetBms()
-    else if (c.what === "charge_mos") ok = await poller.setChargeMos(c.on)
-    else if (c.what === "discharge_mos") ok = await poller.setDischargeMos(c.on)
+    else if (c.what === "charge_mos" || c.what === "discharge_mos") ok = await poller.setSwitch(c.what === "charge_mos" ? "chg" : "dsg", c.on)
     else {
         const clock = await wallClock()
         ok = !!clock && (await poller.setSoc(c.soc, clock))

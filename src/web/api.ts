@@ -64,7 +64,7 @@ async function runAction(poller: BmsPoller, body: any): Promise<HttpResponse> {
     const action = body ? body.action : undefined
     if (action === "charge_mos" || action === "discharge_mos") {
         if (typeof body.on !== "boolean") return problem(400, "on must be true or false")
-        const ok = action === "charge_mos" ? await poller.setChargeMos(body.on) : await poller.setDischargeMos(body.on)
+        const ok = await poller.setSwitch(action === "charge_mos" ? "chg" : "dsg", body.on)
         return ok ? json(200, OK) : problem(503, "the BMS did not confirm the command")
     }
     if (action === "set_soc") {
