@@ -20,7 +20,7 @@ import { startHistory } from "./history/history"
 
 await beginBoot()
 const bms = await startBmsLink()
-bmsChanged.subscribe(() => setLedInputs({ bmsError: bmsLink() === LINK_ERROR }))
+bmsChanged.subscribe(() => setLedInputs({ bmsError: bmsLink === LINK_ERROR }))
 await finishBoot()
 setDongleFlag(FLAG_RESTARTED_AFTER_CRASH, bootWasCrash()) // journaled at the first check, cleared at the next
 await startJournal() // before the web API serves it

@@ -11,9 +11,9 @@ export function statusLine() {
     const s = currentSnapshot()
     if (s)
         return `BMS: ${fixed(s.voltageV, 1)} V ${fixed(s.currentA, 1)} A ${fixed(s.socPct, 1)} % cells ${fixed(s.cellMinMv / 1000, 3)}-${fixed(s.cellMaxMv / 1000, 3)} V link ok`
-    const last = lastSnapshot()
+    const last = lastSnapshot
     const ago = last ? `, last data ${Math.round((ds.millis() - last.readAtMs) / 1000)} s ago` : ""
-    return `BMS: link ${bmsLink()}${ago}`
+    return `BMS: link ${bmsLink}${ago}`
 }
 
 export function startConsoleStatus() {

@@ -66,9 +66,6 @@ export interface BmsInfo {
     balancerOn?: boolean
 }
 
-const u16 = (f: Buffer, i: number) => (f[4 + i] << 8) | f[5 + i]
-const u32 = (f: Buffer, i: number) => ((f[4 + i] << 24) | (f[5 + i] << 16) | (f[6 + i] << 8) | f[7 + i]) >>> 0
-
 /** Expected frame count of a reply, given what is known of the pack. */
 export function framesFor(dataId: number, cellCount: number, sensorCount: number) {
     if (dataId === 0x95) return Math.ceil(cellCount / CELLS_PER_FRAME)
@@ -138,7 +135,7 @@ export function decodeReading(f: Buffer, r: BmsReadings): boolean {
     const list = (cells ? r.cellsMv : r.tempsC) || []
     if (cells) r.cellsMv = list
     else r.tempsC = list
-    for (let i = 0; i < per; i++) if ((n - 1) * per + i < count) list[(n - 1) * per + i] = cells ? u16(f, 1 + 2 * i) : f[5 + i] - 40
+    for (let i = 0; i < per; i++) if ((n - 1) * per + i < count) list[(n - 1) * per + i] = cells ? (f[5 + 2 * i] << 8) | f[6 + 2 * i] : f[5 + i] - 40
     return true
 }
 
@@ -146,7 +143,7 @@ export function decodeReading(f: Buffer, r: BmsReadings): boolean {
 export function decodeInfo(f: Buffer, info: BmsInfo): boolean {
     switch (f[2]) {
         case 0x50:
-            info.ratedMah = u32(f, 0)
+            info.ratedMah = ((f[4] << 24) | (f[5] << 16) | (f[6] << 8) | f[7]) >>> 0
             return info.ratedMah > 0
         case 0x57:
             // five frames of 7 ASCII characters, taken in order 1..5 (FrameSequence)

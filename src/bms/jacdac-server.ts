@@ -12,7 +12,7 @@ const LINK_NAMES = [LINK_STARTING, LINK_OK, LINK_ERROR]
 
 /** A field of the last snapshot (`fallback` without one or while null), times `scale`, rounded when scaled. */
 function field(name: string, scale: number, fallback: any): any {
-    const s = lastSnapshot() as any
+    const s = lastSnapshot as any
     const v = s ? s[name] : null
     return v === null ? fallback : scale ? Math.round(v * scale) : v
 }
@@ -23,7 +23,7 @@ class DalyBmsServer extends Server implements ds.DalyBmsServerSpec {
     }
 
     link() {
-        return LINK_NAMES.indexOf(bmsLink()) // ds.DalyBmsLink: Starting, Ok, BmsDataError
+        return LINK_NAMES.indexOf(bmsLink) // ds.DalyBmsLink: Starting, Ok, BmsDataError
     }
     packVoltage() {
         return field("voltageV", 1000, 0)
@@ -50,7 +50,7 @@ class DalyBmsServer extends Server implements ds.DalyBmsServerSpec {
         return field("tempsC", 0, [])
     }
     switches(): [number, number, number, number, number, number] {
-        const s = lastSnapshot()
+        const s = lastSnapshot
         if (!s) return [0, 0, 0, 0, 0, 0]
         return [s.chargeMos ? 1 : 0, s.dischargeMos ? 1 : 0, s.charger ? 1 : 0, s.load ? 1 : 0, STATE_NAMES.indexOf(s.state), s.digitalIO || 0]
     }
@@ -64,7 +64,7 @@ class DalyBmsServer extends Server implements ds.DalyBmsServerSpec {
         return field("faultCode", 0, 0)
     }
     age() {
-        const s = lastSnapshot()
+        const s = lastSnapshot
         return s ? ds.millis() - s.readAtMs : UNKNOWN_AGE
     }
     pollStats(): [number, number, number, number] {
@@ -72,20 +72,20 @@ class DalyBmsServer extends Server implements ds.DalyBmsServerSpec {
         return [p.completedCycles, p.failedRequests, p.lastCycleMs, p.address]
     }
     batteryCode() {
-        return bmsInfo().batteryCode || ""
+        return bmsInfo.batteryCode || ""
     }
     async setChargeMos(on: boolean) {
-        return await this.poller.setChargeMos(on)
+        return await this.poller.setSwitch("chg", on)
     }
     async setDischargeMos(on: boolean) {
-        return await this.poller.setDischargeMos(on)
+        return await this.poller.setSwitch("dsg", on)
     }
     async setSoc(soc: number) {
         // a 0xA5 BMS takes SOC and clock together: the poller refuses it without a clock (no bogus date)
         return await this.poller.setSoc(soc / 10, await wallClock())
     }
     async setBalancer(on: boolean) {
-        return await this.poller.setBalancer(on)
+        return await this.poller.setSwitch("balancer", on)
     }
     async resetBms() {
         return await this.poller.resetBms()

@@ -45,6 +45,9 @@ export interface PollerOptions {
     onFound: (found: number, protocolName: string) => Promise<void>
 }
 
+/** The switches setSwitch takes: charge MOS, discharge MOS, balancer (their register names in SCHEMES). */
+export type SwitchName = "chg" | "dsg" | "balancer"
+
 /** A command: 0xA5 data id and data, or (data id -1) a Modbus-style register and value. */
 interface Command {
     dataId: number
@@ -331,24 +334,14 @@ export class BmsPoller {
         return c.ok
     }
 
-    /** Charge MOS: 0xA5 0xDA; newer units: register "chg", read back. */
-    async setChargeMos(on: boolean) {
-        return await this.setSwitch(0xda, "chg", on)
-    }
-
-    /** Discharge MOS: 0xA5 0xD9; newer units: register "dsg", read back. */
-    async setDischargeMos(on: boolean) {
-        return await this.setSwitch(0xd9, "dsg", on)
-    }
-
-    /** The balancer switch of a newer unit (register 0xCF in both schemes); false on a 0xA5 unit. */
-    async setBalancer(on: boolean) {
-        return await this.setSwitch(-1, "balancer", on)
-    }
-
-    /** A switch: the 0xA5 command `id` with B0 = on, or the scheme's register `key`, read back after the echo. */
-    private async setSwitch(id: number, key: string, on: boolean) {
-        if (this.protocol === PROTO_A5) return await this.queue(id, Buffer.from([on ? 1 : 0]))
+    /**
+     * Sets a switch, by its register name in the schemes: "chg" the charge MOS (0xA5: command 0xDA),
+     * "dsg" the discharge MOS (0xA5: 0xD9), "balancer" the balancer of a newer unit (register 0xCF in
+     * both schemes; false on a 0xA5 unit). 0xA5: the command with B0 = on; newer units: the register,
+     * read back after the echo.
+     */
+    async setSwitch(key: SwitchName, on: boolean) {
+        if (this.protocol === PROTO_A5) return await this.queue(key === "chg" ? 0xda : key === "dsg" ? 0xd9 : -1, Buffer.from([on ? 1 : 0]))
         return await this.queue(-1, null, scheme(this.protocol)[key], on ? 1 : 0)
     }
 

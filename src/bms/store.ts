@@ -5,10 +5,14 @@ import { BmsInfo } from "./decode"
 import { LINK_OK, LINK_STARTING } from "./link-state"
 import { BmsSnapshot } from "./snapshot"
 
-let snapshot: BmsSnapshot = null
-let link = LINK_STARTING
-let info: BmsInfo = {}
-let paused = false
+// Read directly by the features (an imported `let` reads live in DeviceScript: test/unit/link-state.test.ts);
+// only the publish functions below write them.
+/** The last good snapshot, whatever the link (for "last seen" displays, with its readAtMs). */
+export let lastSnapshot: BmsSnapshot = null
+export let bmsLink = LINK_STARTING
+export let bmsInfo: BmsInfo = {}
+/** Polling is paused: a PCMaster session has the BMS. */
+export let pollingPaused = false
 
 export const bmsChanged = ds.emitter<number>()
 export const linkChanged = ds.emitter<string>()
@@ -18,45 +22,27 @@ export const linkChanged = ds.emitter<string>()
  * PCMaster session: never stale data as current.
  */
 export function currentSnapshot() {
-    return link === LINK_OK && !paused ? snapshot : null
-}
-
-/** Polling is paused: a PCMaster session has the BMS. */
-export function pollingPaused() {
-    return paused
+    return bmsLink === LINK_OK && !pollingPaused ? lastSnapshot : null
 }
 
 export function publishPaused(p: boolean) {
-    if (p === paused) return
-    paused = p
+    if (p === pollingPaused) return
+    pollingPaused = p
     bmsChanged.emit(1)
 }
 
-/** The last good snapshot, whatever the link (for "last seen" displays, with its readAtMs). */
-export function lastSnapshot() {
-    return snapshot
-}
-
-export function bmsLink() {
-    return link
-}
-
-export function bmsInfo() {
-    return info
-}
-
 export function publishSnapshot(s: BmsSnapshot) {
-    snapshot = s
+    lastSnapshot = s
     bmsChanged.emit(1)
 }
 
 export function publishLink(state: string) {
-    if (state === link) return
-    link = state
+    if (state === bmsLink) return
+    bmsLink = state
     linkChanged.emit(state)
     bmsChanged.emit(1)
 }
 
 export function publishInfo(i: BmsInfo) {
-    info = i
+    bmsInfo = i
 }

@@ -18,7 +18,8 @@ export async function restoreFactoryDefaults() {
     console.log("Factory reset: done")
 }
 
-let count = 0
+/** The reset counter this boot counted (the stored counter clears when the window closes). */
+export let bootResetCounter = 0
 let windowEndsAt = 0
 let reason: BootReason = null
 
@@ -30,11 +31,6 @@ export function bootReason() {
 /** Did this boot follow a crash (a panic or a watchdog reset)? */
 export function bootWasCrash() {
     return reason !== null && (reason.reason === REASON_PANIC || reason.reason === REASON_WATCHDOG)
-}
-
-/** The reset counter this boot counted (the stored counter clears when the window closes). */
-export function bootResetCounter() {
-    return count
 }
 
 /**
@@ -52,9 +48,9 @@ export async function beginBoot() {
     await loadSettings()
     reason = await readBootReason()
     // only a power-on or the reset button (unknown: a runtime without the service) counts as a press
-    count = await countBoot(reason.reason === REASON_POWER_ON || reason.reason === REASON_UNKNOWN)
+    bootResetCounter = await countBoot(reason.reason === REASON_POWER_ON || reason.reason === REASON_UNKNOWN)
     windowEndsAt = ds.millis() + RESET_WINDOW_MS
-    await printBanner(count, REASON_NAMES[reason.reason] + (reason.detail ? ` (${reason.detail})` : ""))
+    await printBanner(bootResetCounter, REASON_NAMES[reason.reason] + (reason.detail ? ` (${reason.detail})` : ""))
     startStatusLed()
     setLedInputs({ resetWindow: true })
 }
@@ -64,12 +60,12 @@ export async function finishBoot() {
     const left = windowEndsAt - ds.millis()
     if (left > 0) await ds.sleep(left)
     await clearCounter()
-    const outcome = outcomeFor(count)
+    const outcome = outcomeFor(bootResetCounter)
     if (outcome === OUTCOME_FACTORY) {
-        console.log(`Reset counter ${count}: restoring factory defaults, then access point mode`)
+        console.log(`Reset counter ${bootResetCounter}: restoring factory defaults, then access point mode`)
         await restoreFactoryDefaults()
-    } else if (outcome === OUTCOME_AP) console.log(`Reset counter ${count}: access point mode (settings kept)`)
-    else console.log(`Reset counter ${count}: normal start`)
+    } else if (outcome === OUTCOME_AP) console.log(`Reset counter ${bootResetCounter}: access point mode (settings kept)`)
+    else console.log(`Reset counter ${bootResetCounter}: normal start`)
     await startNetwork(outcome !== "normal")
     setLedInputs({ resetWindow: false }) // after the network set its own LED state: no flicker between
 }

@@ -24,14 +24,10 @@ export interface FtpStatus {
     sentFiles: number
 }
 
-const status: FtpStatus = { state: "off", lastLogin: "", lastSuccess: "", lastError: "", sentFiles: 0 }
+export const ftpStatus: FtpStatus = { state: "off", lastLogin: "", lastSuccess: "", lastError: "", sentFiles: 0 }
 /** true when an upload failed, false when one succeeded (for the errors journal). */
 export const ftpFailureChanged = ds.emitter<boolean>()
 const sendNow = new Signal()
-
-export function ftpStatus() {
-    return status
-}
 
 /** The next period sends every file dated `from` (YYYYMMDD) or later again. */
 export async function resendFrom(from: string) {
@@ -85,35 +81,35 @@ async function uploadFolder(ftp: FtpClient, folder: string, sentFile: string, fr
         await ftp.store(remote + ".part", f.size, chunkReader(local, f.size))
         await ftp.rename(remote + ".part", remote)
         await append(sentFile, sentLine(f.name, f.size, await now()))
-        status.sentFiles++
+        ftpStatus.sentFiles++
         console.log(`FTP: sent ${remote} (${f.size} bytes)`)
     }
     return todo.length
 }
 
 async function uploadOnce() {
-    status.state = "sending"
+    ftpStatus.state = "sending"
     const ftp = new FtpClient()
     try {
         await ftp.login(setting("ftp.host"), setting("ftp.port"), setting("ftpAuth.user"), setting("ftpAuth.pass"))
-        status.lastLogin = await now()
+        ftpStatus.lastLogin = await now()
         const from = ((await readSetting<string>(RESEND_KEY, "")) || "") as string
         let n = await uploadFolder(ftp, MAIN_FOLDER, "/LOGSENT.TXT", from)
         if (setting("ftp.cells")) n += await uploadFolder(ftp, CELL_FOLDER, "/CELLSENT.TXT", from)
         await ftp.quit()
         if (from) await deleteSetting(RESEND_KEY)
-        if (status.state !== "ok" && status.lastError) ftpFailureChanged.emit(false)
-        status.state = "ok"
-        status.lastError = ""
-        status.lastSuccess = await now()
+        if (ftpStatus.state !== "ok" && ftpStatus.lastError) ftpFailureChanged.emit(false)
+        ftpStatus.state = "ok"
+        ftpStatus.lastError = ""
+        ftpStatus.lastSuccess = await now()
         console.log(`FTP: ${n ? n + " files sent" : "nothing new to send"}`)
     } catch (e) {
         await ftp.quit()
         const msg = e instanceof FtpError || e instanceof FileStoreError ? (e as Error).message : `error: ${(e as Error).message}`
         console.log(`FTP: ${msg}; nothing recorded as sent, retried at the next period`)
-        if (!status.lastError) ftpFailureChanged.emit(true)
-        status.state = "failed"
-        status.lastError = msg
+        if (!ftpStatus.lastError) ftpFailureChanged.emit(true)
+        ftpStatus.state = "failed"
+        ftpStatus.lastError = msg
     }
 }
 
@@ -124,7 +120,7 @@ export function startFtpUpload() {
         return
     }
     const periodMs = (setting("ftp.period") as number) * 1000
-    status.state = "idle"
+    ftpStatus.state = "idle"
     console.log(`FTP: ${setting("ftp.host")}:${setting("ftp.port")} every ${periodMs / 1000} s${setting("ftp.cells") ? ", with cell logs" : ""}`)
     startTask("FTP upload", async () => {
         for (;;) {

@@ -46,7 +46,7 @@ async function timeNow() {
 /** Records the flags active now (the journal also does so every JOURNAL_CHECK_MS). */
 export async function check() {
     const active = Buffer.alloc(FLAG_BYTES)
-    const s = lastSnapshot()
+    const s = lastSnapshot
     let fault = 0
     if (s) {
         // while the link is down the last known alarms stay as they were: no data, no change
@@ -55,7 +55,7 @@ export async function check() {
     }
     let own = dongleFlags
     dongleFlags &= ~(1 << FLAG_RESTARTED_AFTER_CRASH) // an event: one check long
-    if (bmsLink() === LINK_ERROR) own |= 1 << FLAG_BMS_LINK_LOST
+    if (bmsLink === LINK_ERROR) own |= 1 << FLAG_BMS_LINK_LOST
     if (fault) own |= 1 << FLAG_BMS_FAULT_CODE
     active[7] = own
     const changed = journal.update(active, fault, await timeNow())

@@ -5,9 +5,8 @@ import { startTask } from "../platform/tasks"
 import { LedInputs, ledPatternFor, patternSteps } from "./patterns"
 import { Signal } from "../platform/signal"
 
-const inputs: LedInputs = {
-    resetWindow: false, factoryReset: false, accessPoint: false, stationConnected: false, bmsError: false, uplinkFailing: false,
-}
+/** What setLedInputs was told so far (an input not told yet is absent: false). */
+const inputs = {} as LedInputs
 let pattern = ""
 const changed = new Signal()
 

@@ -88,18 +88,21 @@ export interface ModbusContext {
     writeEnabled: boolean
 }
 
-const be16 = (b: Buffer, off: number) => (b[off] << 8) | b[off + 1]
+/** A refused request: the exception response, nothing to write. */
+function refused(fn: number, code: number): Outcome {
+    return { pdu: exception(fn, code) }
+}
 
 /** Handles one request PDU. */
 export function processPdu(pdu: Buffer, ctx: ModbusContext): Outcome {
     const fn = pdu[0]
     if (fn === 3 || fn === 4) {
-        if (pdu.length !== 5) return { pdu: exception(fn, EX_ILLEGAL_VALUE) }
-        const start = be16(pdu, 1)
-        const count = be16(pdu, 3)
-        if (count < 1 || count > MAX_READ_COUNT) return { pdu: exception(fn, EX_ILLEGAL_VALUE) }
-        for (let a = start; a < start + count; a++) if (!isMapped(a)) return { pdu: exception(fn, EX_ILLEGAL_ADDRESS) }
-        if (!ctx.snapshot) return { pdu: exception(fn, EX_GATEWAY_TARGET) }
+        if (pdu.length !== 5) return refused(fn, EX_ILLEGAL_VALUE)
+        const start = pdu.readUInt16BE(1)
+        const count = pdu.readUInt16BE(3)
+        if (count < 1 || count > MAX_READ_COUNT) return refused(fn, EX_ILLEGAL_VALUE)
+        for (let a = start; a < start + count; a++) if (!isMapped(a)) return refused(fn, EX_ILLEGAL_ADDRESS)
+        if (!ctx.snapshot) return refused(fn, EX_GATEWAY_TARGET)
         const r = Buffer.alloc(2 + 2 * count)
         r[0] = fn
         r[1] = 2 * count
@@ -111,24 +114,24 @@ export function processPdu(pdu: Buffer, ctx: ModbusContext): Outcome {
         return { pdu: r }
     }
     if (fn === 6 || fn === 16) {
-        if (!ctx.writeEnabled) return { pdu: exception(fn, EX_ILLEGAL_FUNCTION) }
-        const start = be16(pdu, 1)
+        if (!ctx.writeEnabled) return refused(fn, EX_ILLEGAL_FUNCTION)
+        const start = pdu.readUInt16BE(1)
         let values: number[] = []
         if (fn === 6) {
-            if (pdu.length !== 5) return { pdu: exception(fn, EX_ILLEGAL_VALUE) }
-            values = [be16(pdu, 3)]
+            if (pdu.length !== 5) return refused(fn, EX_ILLEGAL_VALUE)
+            values = [pdu.readUInt16BE(3)]
         } else {
-            const count = be16(pdu, 3)
+            const count = pdu.readUInt16BE(3)
             if (pdu.length < 6 || count < 1 || count > MAX_WRITE_COUNT || pdu[5] !== 2 * count || pdu.length !== 6 + 2 * count)
-                return { pdu: exception(fn, EX_ILLEGAL_VALUE) }
-            for (let i = 0; i < count; i++) values.push(be16(pdu, 6 + 2 * i))
+                return refused(fn, EX_ILLEGAL_VALUE)
+            for (let i = 0; i < count; i++) values.push(pdu.readUInt16BE(6 + 2 * i))
         }
-        for (let i = 0; i < values.length; i++) if (!isWritable(start + i)) return { pdu: exception(fn, EX_ILLEGAL_ADDRESS) }
-        for (const v of values) if (v !== 0 && v !== 1) return { pdu: exception(fn, EX_ILLEGAL_VALUE) }
-        if (!ctx.snapshot) return { pdu: exception(fn, EX_GATEWAY_TARGET) }
+        for (let i = 0; i < values.length; i++) if (!isWritable(start + i)) return refused(fn, EX_ILLEGAL_ADDRESS)
+        for (const v of values) if (v !== 0 && v !== 1) return refused(fn, EX_ILLEGAL_VALUE)
+        if (!ctx.snapshot) return refused(fn, EX_GATEWAY_TARGET)
         const writes: Write[] = []
         for (let i = 0; i < values.length; i++) writes.push({ addr: start + i, value: values[i] })
         return { pdu: null, writes, okPdu: fn === 6 ? pdu : pdu.slice(0, 5) }
     }
-    return { pdu: exception(fn, EX_ILLEGAL_FUNCTION) }
+    return refused(fn, EX_ILLEGAL_FUNCTION)
 }

@@ -60,20 +60,23 @@ export function registerValue(addr: number, s: BmsSnapshot): number {
         const v = (s as any)[e[0]]
         return v === null || v === undefined ? 0 : v === true ? 1 : v === false ? 0 : u16(v * (e[1] ? +e[1] : 1) + (e[2] ? +e[2] : 0))
     }
+    if (addr >= 0x4f && addr <= 0x51) {
+        // 0x4F-0x51: balancing bits, little-endian byte pairs (bit n: cell n+1)
+        const k = 2 * (addr - 0x4f)
+        return (s.balancingBits[k + 1] << 8) | s.balancingBits[k]
+    }
+    if (addr >= ALARMS && addr <= ALARMS_END) {
+        // the alarm bytes B0..B6 in big-endian pairs, the fault code last
+        const k = 2 * (addr - ALARMS)
+        return (s.alarmBits[k] << 8) | (addr === ALARMS_END ? s.faultCode : s.alarmBits[k + 1])
+    }
     switch (addr) {
         case REG_CELL_COUNT: return s.cellsMv.length
         case REG_TEMP_COUNT: return temps.length
         case 0x47: return u16(s.maxTempC - s.minTempC)
         case 0x48: return s.state === "charging" ? 1 : s.state === "discharging" ? 2 : 0
         case 0x4d: return s.balancing.length ? 1 : 0
-        case 0x4f: return (s.balancingBits[1] << 8) | s.balancingBits[0] // bit n: cell n+1
-        case 0x50: return (s.balancingBits[3] << 8) | s.balancingBits[2]
-        case 0x51: return (s.balancingBits[5] << 8) | s.balancingBits[4]
         case 0x58: return i16(s.powerW) // W, signed (two's complement), positive charging
-        case ALARMS: return (s.alarmBits[0] << 8) | s.alarmBits[1]
-        case ALARMS + 1: return (s.alarmBits[2] << 8) | s.alarmBits[3]
-        case ALARMS + 2: return (s.alarmBits[4] << 8) | s.alarmBits[5]
-        case ALARMS + 3: return (s.alarmBits[6] << 8) | s.faultCode
     }
     return 0 // mapped but not reported (heater temperature, extra temperatures, ...)
 }

@@ -26,7 +26,7 @@ async function answer(conn: TcpConnection, frame: ModbusFrame) {
         let ok = true
         for (const w of outcome.writes) {
             const on = w.value === 1
-            ok = ok && (w.addr === CHARGE_MOS_CONTROL ? await poller.setChargeMos(on) : await poller.setDischargeMos(on))
+            ok = ok && (await poller.setSwitch(w.addr === CHARGE_MOS_CONTROL ? "chg" : "dsg", on))
         }
         pdu = ok ? outcome.okPdu : exception(frame.pdu[0], EX_DEVICE_FAILURE)
     }

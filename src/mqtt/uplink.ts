@@ -27,29 +27,25 @@ export interface MqttStatus {
     published: number
 }
 
-const status: MqttStatus = { state: "off", lastError: "", published: 0 }
+export const mqttStatus: MqttStatus = { state: "off", lastError: "", published: 0 }
 /** true while the broker cannot be reached (for the errors journal). */
 export const mqttFailureChanged = ds.emitter<boolean>()
 
-export function mqttStatus() {
-    return status
-}
-
 async function publishAll(client: MqttConnection, prefix: string) {
     // the state before the link: a subscriber woken by a link change finds the state that goes with it
-    const link = bmsLink()
+    const link = bmsLink
     const s = currentSnapshot()
-    await client.publish(`${prefix}/state`, JSON.stringify(bmsJson(link, pollingPaused(), s, ds.millis())), true)
-    await client.publish(`${prefix}/link`, pollingPaused() ? "paused_for_pcmaster" : link, true)
+    await client.publish(`${prefix}/state`, JSON.stringify(bmsJson(link, pollingPaused, s, ds.millis())), true)
+    await client.publish(`${prefix}/link`, pollingPaused ? "paused_for_pcmaster" : link, true)
     // the diagnostic entities of Home Assistant discovery, then the values of a current snapshot
-    const m = [`uptime|${Math.floor(ds.millis() / 1000)}`, `sd|${sdStatus().state}`, `ftp_last_upload|${ftpStatus().lastSuccess || "never"}`]
+    const m = [`uptime|${Math.floor(ds.millis() / 1000)}`, `sd|${sdStatus.state}`, `ftp_last_upload|${ftpStatus.lastSuccess || "never"}`]
     if (s) valueMessages(s, m)
     for (const v of m) await client.publish(`${prefix}/${v.slice(0, v.indexOf("|"))}`, v.slice(v.indexOf("|") + 1), true)
-    status.published++
+    mqttStatus.published++
 }
 
 async function publishDiscovery(client: MqttConnection, prefix: string) {
-    const s = lastSnapshot()
+    const s = lastSnapshot
     const id = ds.deviceIdentifier("self")
     const serial = setting("user.serial") as string
     const dev = {
@@ -74,8 +70,7 @@ async function onCommand(poller: BmsPoller, prefix: string, topic: string, conte
     }
     let ok = false
     if (c.what === "bms_reset") ok = await poller.resetBms()
-    else if (c.what === "charge_mos") ok = await poller.setChargeMos(c.on)
-    else if (c.what === "discharge_mos") ok = await poller.setDischargeMos(c.on)
+    else if (c.what === "charge_mos" || c.what === "discharge_mos") ok = await poller.setSwitch(c.what === "charge_mos" ? "chg" : "dsg", c.on)
     else {
         const clock = await wallClock()
         ok = !!clock && (await poller.setSoc(c.soc, clock))
@@ -86,7 +81,7 @@ async function onCommand(poller: BmsPoller, prefix: string, topic: string, conte
 /** One connection: returns when it is lost. Throws when it cannot be made. */
 async function session(poller: BmsPoller, prefix: string) {
     const client = new MqttConnection()
-    status.state = "connecting"
+    mqttStatus.state = "connecting"
     await client.open({
         host: setting("mqtt.host"),
         port: setting("mqtt.port"),
@@ -99,9 +94,9 @@ async function session(poller: BmsPoller, prefix: string) {
     })
     try {
         console.log(`MQTT: connected to ${setting("mqtt.host")}:${setting("mqtt.port")} as ${prefix}`)
-        status.state = "connected"
-        if (status.lastError) mqttFailureChanged.emit(false)
-        status.lastError = ""
+        mqttStatus.state = "connected"
+        if (mqttStatus.lastError) mqttFailureChanged.emit(false)
+        mqttStatus.lastError = ""
         await client.publish(`${prefix}/status`, "online", true)
         if (setting("mqtt.ha")) await publishDiscovery(client, prefix)
         if (setting("mqtt.cmds")) await client.subscribe(`${prefix}/set/#`, async (topic: string, m: Buffer) => await onCommand(poller, prefix, topic, m))
@@ -134,9 +129,9 @@ export function startMqtt(poller: BmsPoller) {
                 if (ds.millis() - started > 60000) backoff = FIRST_BACKOFF_MS // it had been up a while
                 const wait = Math.round(backoff * (0.8 + 0.4 * Math.random())) // jitter: brokers are not hit in step
                 console.log(`MQTT: ${msg}; retrying in ${Math.round(wait / 1000)} s`)
-                if (!status.lastError) mqttFailureChanged.emit(true)
-                status.state = "failed"
-                status.lastError = msg
+                if (!mqttStatus.lastError) mqttFailureChanged.emit(true)
+                mqttStatus.state = "failed"
+                mqttStatus.lastError = msg
                 await ds.sleep(wait)
                 backoff = Math.min(MAX_BACKOFF_MS, backoff * 2)
             }

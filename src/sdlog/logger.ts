@@ -21,7 +21,7 @@ export interface SdStatus {
     rows: number
 }
 
-const status: SdStatus = { state: "off", lastRow: "", rows: 0 }
+export const sdStatus: SdStatus = { state: "off", lastRow: "", rows: 0 }
 export const STATE_NO_CARD = "no_card"
 /** A row was written since boot: from then on a missing card is a failure. */
 let cardUsed = false
@@ -29,10 +29,6 @@ let cardUsed = false
 let failing = false
 /** Emitted with true when the card fails, false when it works again (for the errors journal). */
 export const sdErrorChanged = ds.emitter<boolean>()
-
-export function sdStatus() {
-    return status
-}
 
 interface OpenFile {
     path: string
@@ -83,16 +79,16 @@ async function writeRow(folder: string, f: OpenFile, row: string) {
 async function logOnce() {
     const clock = await wallClock()
     if (!clock) {
-        if (status.state !== "waiting_for_clock") console.log("SD log: waiting for the clock (no rows without a date)")
-        status.state = "waiting_for_clock"
+        if (sdStatus.state !== "waiting_for_clock") console.log("SD log: waiting for the clock (no rows without a date)")
+        sdStatus.state = "waiting_for_clock"
         return
     }
     const time = isoTime(clock)
     const code = dateCode(clock)
     const s = currentSnapshot()
-    const last = lastSnapshot()
-    if (!last && bmsLink() === "starting") return // the header's columns need the pack's first snapshot
-    const link = bmsLink() === LINK_OK && !s ? "paused" : bmsLink()
+    const last = lastSnapshot
+    if (!last && bmsLink === "starting") return // the header's columns need the pack's first snapshot
+    const link = bmsLink === LINK_OK && !s ? "paused" : bmsLink
     const sensors = last ? last.tempsC.length : 0
     const cells = last ? last.cellsMv.length : 0
     try {
@@ -102,31 +98,31 @@ async function logOnce() {
             const cell = await ensureFile(CELL_FOLDER, code, "cell", cells, cellHeader(cells))
             await writeRow(CELL_FOLDER, cell, cellRow(time, s, link, cell.columns))
         }
-        if (status.state !== "ok") {
+        if (sdStatus.state !== "ok") {
             console.log(`SD log: writing ${logPath(MAIN_FOLDER, code)}${setting("sdlog.cells") ? " and " + logPath(CELL_FOLDER, code) : ""}`)
             if (failing) sdErrorChanged.emit(false)
             failing = false
         }
-        status.state = "ok"
-        status.lastRow = time
-        status.rows++
+        sdStatus.state = "ok"
+        sdStatus.lastRow = time
+        sdStatus.rows++
         cardUsed = true
     } catch (e) {
         const reason = e instanceof FileStoreError ? (e as Error).message.slice((e as Error).message.lastIndexOf(": ") + 2) : "io_error"
         if (reason === STATE_NO_CARD && !cardUsed) {
             // an empty slot is a state, not a failure, until a card has been in use
-            if (status.state !== STATE_NO_CARD) console.log("SD log: no card; logging starts when one is inserted")
-            status.state = STATE_NO_CARD
+            if (sdStatus.state !== STATE_NO_CARD) console.log("SD log: no card; logging starts when one is inserted")
+            sdStatus.state = STATE_NO_CARD
             return
         }
         if (!failing) {
             failing = true
             sdErrorChanged.emit(true)
         }
-        if (status.state !== reason) {
+        if (sdStatus.state !== reason) {
             console.log(`SD log: card error (${reason}); the dongle keeps running, logging resumes when the card is back`)
         }
-        status.state = reason
+        sdStatus.state = reason
     }
 }
 
@@ -137,7 +133,7 @@ export function startSdLogging() {
     }
     const periodMs = (setting("sdlog.period") as number) * 1000
     console.log(`SD log: every ${periodMs / 1000} s${setting("sdlog.cells") ? ", with cell logs" : ""}`)
-    status.state = "starting"
+    sdStatus.state = "starting"
     startTask("SD log", async () => {
         for (;;) {
             const started = ds.millis()

@@ -28,8 +28,12 @@ function sessionOf(req: HttpRequest) {
     return cookie(req.headers, SESSION_COOKIE)
 }
 
-function withSession(status: number, body: any, token: string): HttpResponse {
-    const r = json(status, body)
+/** The body of a plain success (JSON.stringify'd at once by json(): one object serves every answer). */
+const OK = { ok: true }
+
+/** A success that opens a session (its cookie). */
+function withSession(token: string): HttpResponse {
+    const r = json(200, OK)
     r.headers = { "Set-Cookie": `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict` }
     return r
 }
@@ -52,7 +56,7 @@ export function deviceInfo() {
         mode: net.mode,
         ip: net.ip,
         hostname: setting("wifi.host") as string,
-        reset_counter: bootResetCounter(),
+        reset_counter: bootResetCounter,
     }
 }
 
@@ -60,18 +64,18 @@ async function runAction(poller: BmsPoller, body: any): Promise<HttpResponse> {
     const action = body ? body.action : undefined
     if (action === "charge_mos" || action === "discharge_mos") {
         if (typeof body.on !== "boolean") return problem(400, "on must be true or false")
-        const ok = action === "charge_mos" ? await poller.setChargeMos(body.on) : await poller.setDischargeMos(body.on)
-        return ok ? json(200, { ok: true }) : problem(503, "the BMS did not confirm the command")
+        const ok = await poller.setSwitch(action === "charge_mos" ? "chg" : "dsg", body.on)
+        return ok ? json(200, OK) : problem(503, "the BMS did not confirm the command")
     }
     if (action === "set_soc") {
         if (typeof body.soc !== "number" || !(body.soc >= 0 && body.soc <= 100)) return problem(400, "soc must be a number from 0 to 100")
         const clock = await wallClock()
         if (!clock) return problem(503, "the clock is not set; the BMS takes SOC and clock together")
-        return (await poller.setSoc(body.soc, clock)) ? json(200, { ok: true }) : problem(503, "the BMS did not confirm the command")
+        return (await poller.setSoc(body.soc, clock)) ? json(200, OK) : problem(503, "the BMS did not confirm the command")
     }
     if (action === "ftp_send_now") {
         triggerUpload()
-        return json(202, { ok: true })
+        return json(202, OK)
     }
     if (action === "ftp_resend") {
         const from = typeof body.from === "string" ? splitText(body.from, "-").join("") : ""
@@ -82,12 +86,12 @@ async function runAction(poller: BmsPoller, body: any): Promise<HttpResponse> {
     if (action === "reboot") {
         console.log("Web: reboot requested")
         setTimeout(() => ds.restart(), 300) // after the answer has gone out
-        return json(202, { ok: true })
+        return json(202, OK)
     }
     if (action === "factory_reset") {
         console.log("Web: factory reset requested")
-        setTimeout(async () => await factoryResetAndRestart(), 300)
-        return json(202, { ok: true })
+        setTimeout(factoryResetAndRestart, 300)
+        return json(202, OK)
     }
     return problem(400, "unknown action", { actions: ["charge_mos", "discharge_mos", "set_soc", "reboot", "factory_reset", "ftp_send_now", "ftp_resend"] })
 }
@@ -99,25 +103,24 @@ export async function handleApi(req: HttpRequest, poller: BmsPoller): Promise<Ht
     const post = req.method === "POST"
     const data = await handleDataApi(req, parseBody(req), p === "/api/backup" && validSession(sessionOf(req)))
     if (data) return data
+    // the method each public route takes (` /api/x ` never matches a path with a space in it: none has)
+    if (!get && " /api/status /api/journal /api/session /api/schema ".indexOf(` ${p} `) >= 0) return problem(405, "GET only")
     if (p === "/api/status") {
-        if (!get) return problem(405, "GET only")
-        const st = statusJson(deviceInfo(), bmsLink(), pollingPaused(), currentSnapshot(), lastSnapshot(), ds.millis())
+        const st = statusJson(deviceInfo(), bmsLink, pollingPaused, currentSnapshot(), lastSnapshot, ds.millis())
         st["battery"] = { serial: setting("user.serial"), location: setting("user.location") }
-        const sd = sdStatus()
+        const sd = sdStatus
         st["sd"] = { state: sd.state, last_row: sd.lastRow, rows: sd.rows }
         st["periodic_reset"] = await periodicResetStatus()
-        const ftp = ftpStatus()
+        const ftp = ftpStatus
         st["ftp"] = { state: ftp.state, last_login: ftp.lastLogin, last_success: ftp.lastSuccess, last_error: ftp.lastError }
-        const mq = mqttStatus()
+        const mq = mqttStatus
         st["mqtt"] = { state: mq.state, last_error: mq.lastError }
         return jsonStream(200, st, 2)
     }
     if (p === "/api/journal") {
-        if (!get) return problem(405, "GET only")
         return json(200, journalJson())
     }
     if (p === "/api/session") {
-        if (!get) return problem(405, "GET only")
         return json(200, { logged_in: validSession(sessionOf(req)), password_set: passwordSet(), mode: networkState().mode })
     }
     if (p === "/api/setup") {
@@ -129,7 +132,7 @@ export async function handleApi(req: HttpRequest, poller: BmsPoller): Promise<Ht
         if (bad) return problem(400, "invalid password", { errors: { password: bad } })
         await updateSettings({ "admin.pass": passwordHash(body.password) })
         console.log("Web: admin password set")
-        return withSession(200, { ok: true }, newSession())
+        return withSession(newSession())
     }
     if (p === "/api/login") {
         if (!post) return problem(405, "POST only")
@@ -142,10 +145,9 @@ export async function handleApi(req: HttpRequest, poller: BmsPoller): Promise<Ht
         const body = parseBody(req)
         const token = login(body ? body.password : undefined)
         if (!token) return problem(401, passwordSet() ? "wrong password" : "no admin password set yet: do the first setup")
-        return withSession(200, { ok: true }, token)
+        return withSession(token)
     }
     if (p === "/api/schema") {
-        if (!get) return problem(405, "GET only")
         // the settings table itself (schema.ts), as it is in flash: no copy of it made on the heap
         return { status: 200, type: "application/json", body: SCHEMA_TABLE }
     }
@@ -153,10 +155,10 @@ export async function handleApi(req: HttpRequest, poller: BmsPoller): Promise<Ht
     // everything below changes something or shows settings: a session is required
     const token = sessionOf(req)
     if (!validSession(token)) return problem(401, "log in first")
+    if (!post && p !== "/api/settings") return problem(405, "POST only")
     if (p === "/api/logout") {
-        if (!post) return problem(405, "POST only")
         logout(token)
-        return json(200, { ok: true })
+        return json(200, OK)
     }
     if (p === "/api/settings") {
         if (get) return json(200, publicSettings())
@@ -170,14 +172,12 @@ export async function handleApi(req: HttpRequest, poller: BmsPoller): Promise<Ht
         return json(200, { ok: true, restart_needed: true })
     }
     if (p === "/api/password") {
-        if (!post) return problem(405, "POST only")
         const body = parseBody(req)
         const bad = checkNewPassword(body ? body.password : undefined)
         if (bad) return json(400, { error: "invalid password", errors: { password: bad } })
         await updateSettings({ "admin.pass": passwordHash(body.password) })
         endAllSessions()
-        return withSession(200, { ok: true }, newSession())
+        return withSession(newSession())
     }
-    if (!post) return problem(405, "POST only")
     return await runAction(poller, parseBody(req))
 }

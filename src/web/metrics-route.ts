@@ -14,7 +14,7 @@ export const METRICS_PATH = "/metrics"
 
 export async function handleMetrics(req: HttpRequest): Promise<HttpResponse> {
     if (!setting("ports.metrics")) return problem(404, "metrics are turned off (setting ports.metrics)")
-    const v: any = bmsJson(bmsLink(), pollingPaused(), currentSnapshot(), ds.millis())
+    const v: any = bmsJson(bmsLink, pollingPaused, currentSnapshot(), ds.millis())
     const dev = deviceInfo()
     v.uptime_s = dev.uptime_s
     v.reset_counter = dev.reset_counter
@@ -22,10 +22,10 @@ export async function handleMetrics(req: HttpRequest): Promise<HttpResponse> {
         v.balancing_bits = []
         for (let i = 1; i <= v.cells_mv.length; i++) v.balancing_bits.push(v.balancing.indexOf(i) < 0 ? 0 : 1)
     }
-    const sd = sdStatus()
+    const sd = sdStatus
     v.sd = sd.state
     v.sd_rows = sd.rows
-    v.ftp = ftpStatus().state
-    v.mqtt = mqttStatus().state
+    v.ftp = ftpStatus.state
+    v.mqtt = mqttStatus.state
     return { status: 200, type: METRICS_TYPE, body: "", stream: async (w: BodyWriter) => await writeMetrics(v, async (t: string) => await w.write(t)) }
 }

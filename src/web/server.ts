@@ -35,6 +35,11 @@ interface Incoming {
     status: number
 }
 
+/** A request refused before it is handled: answered with `status`. */
+function refused(status: number): Incoming {
+    return { request: null, status }
+}
+
 /** Reads one request; null when the connection closed or idled out before one began. */
 async function readRequest(conn: TcpConnection): Promise<Incoming> {
     // the head's pieces are kept as they came and joined once, when the head is whole: no growing
@@ -48,30 +53,30 @@ async function readRequest(conn: TcpConnection): Promise<Incoming> {
     const deadline = ds.millis() + IDLE_TIMEOUT_MS + HEAD_TIMEOUT_MS
     while (end < 0) {
         const b = await conn.read(IDLE_TIMEOUT_MS)
-        if (!b || ds.millis() > deadline) return size ? { request: null, status: 408 } : null
-        if (!size && !(b[0] >= 65 && b[0] <= 90)) return { request: null, status: 400 } // not a method: garbage, nothing to keep reading for
+        if (!b || ds.millis() > deadline) return size ? refused(408) : null
+        if (!size && !(b[0] >= 65 && b[0] <= 90)) return refused(400) // not a method: garbage, nothing to keep reading for
         for (let i = 0; i < b.length && end < 0; i++) {
             run = b[i] === (run & 1 ? 10 : 13) ? run + 1 : b[i] === 13 ? 1 : 0
             if (run === 4) end = size + i - 3
         }
         pieces.push(b)
         size += b.length
-        if (end < 0 && size > MAX_HEAD_BYTES) return { request: null, status: 431 }
+        if (end < 0 && size > MAX_HEAD_BYTES) return refused(431)
     }
-    if (end > MAX_HEAD_BYTES) return { request: null, status: 431 }
+    if (end > MAX_HEAD_BYTES) return refused(431)
     const acc = Buffer.concat(...pieces)
     const parsed = parseHead(acc.slice(0, end).toString())
-    if (!parsed.request) return { request: null, status: parsed.status }
+    if (!parsed.request) return refused(parsed.status)
     const req = parsed.request
     req.remote = conn.remoteAddress
-    if (req.headers["transfer-encoding"]) return { request: null, status: 411 }
+    if (req.headers["transfer-encoding"]) return refused(411)
     const length = req.headers["content-length"] ? parseInt(req.headers["content-length"]) : 0
-    if (!(length >= 0)) return { request: null, status: 400 }
-    if (length > MAX_BODY_BYTES) return { request: null, status: 413 }
+    if (!(length >= 0)) return refused(400)
+    if (length > MAX_BODY_BYTES) return refused(413)
     let body = acc.slice(end + 4)
     while (body.length < length) {
         const b = await conn.read(IDLE_TIMEOUT_MS)
-        if (!b) return { request: null, status: 408 }
+        if (!b) return refused(408)
         body = body.concat(b)
     }
     if (body.length > length) conn.unread(body.slice(length)) // the next pipelined request

@@ -30,6 +30,16 @@ describe("LED", () => {
         for (const p of [LED_NORMAL, LED_AP_MODE, LED_CONNECTING, LED_BMS_ERROR, LED_UPLINK_FAILING])
             expect(patternSteps(p).length % 2).toBe(0)
     })
+    test("every pattern's on/off durations (the README table)", () => {
+        expect(patternSteps(LED_FACTORY_RESET).join(",")).toBe("2000,0")
+        expect(patternSteps(LED_AP_MODE).join(",")).toBe("1000,1000")
+        expect(patternSteps(LED_CONNECTING).join(",")).toBe("250,250")
+        expect(patternSteps(LED_BMS_ERROR).join(",")).toBe("150,250,150,2450")
+        expect(patternSteps(LED_UPLINK_FAILING).join(",")).toBe("150,250,150,250,150,2050")
+        expect(patternSteps(LED_NORMAL).join(",")).toBe("150,2850")
+        expect(patternSteps("").join(",")).toBe("150,2850")
+        expect(patternSteps("reset").join(",")).toBe("150,2850") // a prefix of a name is not that name
+    })
 })
 
 describe("access point name", () => {

@@ -1,5 +1,7 @@
 import { describe, test, expect } from "@devicescript/test"
 import { FAILED_CYCLES_FOR_ERROR, LinkState, LINK_ERROR, LINK_OK, LINK_STARTING } from "../../src/bms/link-state"
+import { bmsLink, currentSnapshot, lastSnapshot, pollingPaused, publishLink, publishPaused, publishSnapshot } from "../../src/bms/store"
+import { BmsSnapshot } from "../../src/bms/snapshot"
 
 describe("link state", () => {
     test("starting, then ok on the first complete cycle", () => {
@@ -25,5 +27,27 @@ describe("link state", () => {
         expect(l.state).toBe(LINK_ERROR)
         expect(l.succeeded()).toBe(true)
         expect(l.state).toBe(LINK_OK)
+    })
+})
+
+describe("bms store", () => {
+    // the features read the store's exported `let`s directly: an imported binding must read live
+    test("an imported let reads the value published after the import", () => {
+        expect(bmsLink).toBe(LINK_STARTING)
+        expect(currentSnapshot()).toBe(null)
+        publishLink(LINK_OK)
+        expect(bmsLink).toBe(LINK_OK)
+        const s = { readAtMs: 1 } as BmsSnapshot
+        publishSnapshot(s)
+        expect(lastSnapshot).toBe(s)
+        expect(currentSnapshot()).toBe(s)
+        publishPaused(true)
+        expect(pollingPaused).toBe(true)
+        expect(currentSnapshot()).toBe(null)
+        publishPaused(false)
+        publishLink(LINK_ERROR)
+        expect(bmsLink).toBe(LINK_ERROR)
+        expect(currentSnapshot()).toBe(null)
+        expect(lastSnapshot).toBe(s)
     })
 })
