@@ -102,8 +102,9 @@ async function systemRun(files, concurrency, label) {
     } else if (fail) failures.push(`${fail} system tests failed (${label})`)
 }
 
-// The browser test runs alone: a page under a machine loaded with other dongles is not what it tests.
-const ALONE = ["browser.test.mjs", "browser-data.test.mjs"]
+// The browser tests run alone: a page under a machine loaded with other dongles is not what they test;
+// the robustness flood alone too: it measures what the dongle survives, not what the machine has left.
+const ALONE = ["browser.test.mjs", "browser-data.test.mjs", "robustness.test.mjs"]
 
 if (want("system")) {
     const files = fs.readdirSync(path.join(root, "test", "system")).filter(f => f.endsWith(".test.mjs")).sort()

@@ -140,7 +140,7 @@ function onReport(pkt: ds.Packet) {
         case REP_ACCEPTED: {
             const listener = endpoints[p[6]] as TcpListener
             const id = p[7]
-            if (listener instanceof TcpListener) listener.onAccepted(new TcpConnection(id, formatAddress(p, 0), p.getAt(4, "u16")))
+            if (listener instanceof TcpListener) listener.onAccepted(new TcpConnection(id, formatAddress(p, 0)))
             else queueClose(id)
             break
         }
@@ -325,10 +325,8 @@ export class TcpConnection extends SocketBase implements Endpoint {
     private leftover: Buffer = null
     private rxExpected = 0
     private closing = false
-    /** data reports dropped because one before them was missing (filled by retransmission) */
-    gaps = 0
 
-    constructor(id: number, public remoteAddress: string, public remotePort: number) {
+    constructor(id: number, public remoteAddress: string) {
         super(id, CMD_WRITE)
         this.opened = id >= 128
     }
@@ -339,7 +337,6 @@ export class TcpConnection extends SocketBase implements Endpoint {
 
     override onOpened(address: string, port: number) {
         this.remoteAddress = address
-        this.remotePort = port
         this.opened = true
         this.changed.emit(1)
     }
@@ -355,7 +352,6 @@ export class TcpConnection extends SocketBase implements Endpoint {
             return
         } else {
             // ahead of a gap (a report was lost on the way): dropped; the server sends both again
-            this.gaps++
             return
         }
         this.changed.emit(1)
@@ -550,7 +546,7 @@ export async function listen(port: number, backlog = 4) {
 /** Opens a TCP connection to host:port. */
 export async function connect(host: string, port: number) {
     await service()
-    const c = new TcpConnection(allocateId(), host, port)
+    const c = new TcpConnection(allocateId(), host)
     const b = Buffer.alloc(3 + host.length)
     b.setAt(0, "u16", port)
     b[2] = c.id

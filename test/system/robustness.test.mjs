@@ -12,7 +12,7 @@ import net from "node:net"
 import dgram from "node:dgram"
 import ModbusRTU from "modbus-serial"
 import { checksum } from "../../host/bms/daly-frame.mjs"
-import { startTestDongle, sleep } from "../system/helpers.mjs"
+import { startTestDongle, sleep } from "./helpers.mjs"
 
 const FUZZ_MS = 40000
 const SEED = Number(process.env.SMARTBMS_FUZZ_SEED ?? 20261122)
