@@ -140,6 +140,7 @@ export class Dongle extends EventEmitter {
             inRange: this.options.wifiInRange ?? ["host-network"],
             address,
             onLink: up => this.accessPoint.setStationConnected(up),
+            wirelessFile: this.options.wirelessFile,
         })
         this.led = new StatusLedServer({ render: this.options.renderLed ?? (() => {}) })
         this.bootButton = new jd.ButtonServer("boot")

@@ -69,13 +69,14 @@ const COMMAND_ENTITIES =
     'bms_reset|BMS reset|||||button||set/bms_reset|{"payload_press":"RESET"}'
 
 /** Every entity line for `cells` cells and `temps` sensors. */
-export function discoveryEntities(cells: number, temps: number, commands: boolean): string[] {
+export function discoveryEntities(cells: number, temps: number, commands: boolean, wifiSignal: boolean): string[] {
     const d = splitText(ENTITIES, "\n")
     for (let i = 1; i <= cells; i++) d.push(`cell_${i}|Cell ${i}|cell/${i}|mV|voltage|measurement|sensor`)
     for (let i = 1; i <= temps; i++) d.push(`temp_${i}|Temperature ${i}|temp/${i}|°C|temperature|measurement|sensor`)
     for (const mos of ["charge_mos", "discharge_mos"])
         d.push(`${mos}|${mos === "charge_mos" ? "Charge" : "Discharge"} MOS|${mos}||||${commands ? `switch||set/${mos}` : "binary_sensor||"}|{"payload_on":"ON","payload_off":"OFF"}`)
     if (commands) for (const c of splitText(COMMAND_ENTITIES, "\n")) d.push(c)
+    if (wifiSignal) d.push("wifi_rssi|Wi-Fi signal|wifi_rssi|dBm|signal_strength|measurement|sensor|diagnostic")
     return d
 }
 

@@ -9,7 +9,7 @@ import { BmsPoller } from "../bms/poller"
 import { bmsLink, currentSnapshot, lastSnapshot, linkChanged, pollingPaused } from "../bms/store"
 import { FIRMWARE_VERSION } from "../firmware"
 import { wallClock } from "../platform/clock"
-import { networkState } from "../net/wifi"
+import { networkState, wifiSignalDbm } from "../net/wifi"
 import { sdStatus } from "../sdlog/logger"
 import { ftpStatus } from "../ftp/uploader"
 import { startTask } from "../platform/tasks"
@@ -39,6 +39,8 @@ async function publishAll(client: MqttConnection, prefix: string) {
     await client.publish(`${prefix}/link`, pollingPaused ? "paused_for_pcmaster" : link, true)
     // the diagnostic entities of Home Assistant discovery, then the values of a current snapshot
     const m = [`uptime|${Math.floor(ds.millis() / 1000)}`, `sd|${sdStatus.state}`, `ftp_last_upload|${ftpStatus.lastSuccess || "never"}`]
+    const rssi = await wifiSignalDbm()
+    if (rssi !== null) m.push(`wifi_rssi|${rssi}`)
     if (s) valueMessages(s, m)
     for (const v of m) await client.publish(`${prefix}/${v.slice(0, v.indexOf("|"))}`, v.slice(v.indexOf("|") + 1), true)
     mqttStatus.published++
@@ -53,7 +55,7 @@ async function publishDiscovery(client: MqttConnection, prefix: string) {
         name: `Smart BMS ${serial || setting("user.location") || id.slice(-4)}`,
         url: `http://${networkState().ip}:${setting("ports.web")}/`, // connected to the broker: the network is up
     }
-    const entities = discoveryEntities(s ? s.cellsMv.length : 0, s ? s.tempsC.length : 0, setting("mqtt.cmds"))
+    const entities = discoveryEntities(s ? s.cellsMv.length : 0, s ? s.tempsC.length : 0, setting("mqtt.cmds"), (await wifiSignalDbm()) !== null)
     for (const e of entities) {
         const m = discoveryMessage(setting("mqtt.haPrefix"), prefix, dev, e)
         await client.publish(m.topic, m.payload, true)

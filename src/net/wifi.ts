@@ -97,6 +97,22 @@ export async function startAccessPoint() {
     printWebAddress(ip)
 }
 
+/** The Wi-Fi service's signal register (i8, dBm; -128 while not connected) */
+const RSSI_REGISTER = 0x101
+let signalMisses = 0
+
+/**
+ * The station's signal in dBm; null while not connected, and for good where the platform does not
+ * report it (the host runtime on a machine without Wi-Fi: three reads unanswered).
+ */
+export async function wifiSignalDbm(): Promise<number> {
+    if (signalMisses >= 3 || apRunning) return null
+    const b = await wifiRegisters.read(RSSI_REGISTER, 300)
+    signalMisses = b ? 0 : signalMisses + 1
+    const v = b && b.length ? (b[0] << 24) >> 24 : -128
+    return v === -128 ? null : v
+}
+
 async function stationConnected() {
     const ip = await wifiRegisters.read(IP_ADDRESS_REGISTER)
     return !!ip && ip.length >= 4 && (ip[0] | ip[1] | ip[2] | ip[3]) !== 0 ? ip : null

@@ -5,6 +5,7 @@ import { ftpStatus } from "../ftp/uploader"
 import { mqttStatus } from "../mqtt/uplink"
 import { sdStatus } from "../sdlog/logger"
 import { setting } from "../settings/store"
+import { wifiSignalDbm } from "../net/wifi"
 import { deviceInfo } from "./api"
 import { BodyWriter, HttpRequest, HttpResponse, problem } from "./http"
 import { METRICS_TYPE, writeMetrics } from "./metrics"
@@ -27,5 +28,6 @@ export async function handleMetrics(req: HttpRequest): Promise<HttpResponse> {
     v.sd_rows = sd.rows
     v.ftp = ftpStatus.state
     v.mqtt = mqttStatus.state
+    v.wifi_rssi = await wifiSignalDbm()
     return { status: 200, type: METRICS_TYPE, body: "", stream: async (w: BodyWriter) => await writeMetrics(v, async (t: string) => await w.write(t)) }
 }

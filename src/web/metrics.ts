@@ -17,6 +17,7 @@ export const METRICS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 const METRICS =
     "uptime_s|uptime_seconds|gauge|1||Since start.\n" +
     "reset_counter|quick_restarts|gauge|1||Reset counter of this boot.\n" +
+    "wifi_rssi|wifi_signal_dbm|gauge|1||Wi-Fi signal of the station, dBm.\n" +
     "link|bms_link|gauge|1|state|BMS link.\n" +
     "polling|bms_polling|gauge|1|state|BMS polling.\n" +
     "voltage_v|pack_voltage_volts|gauge|1||Pack voltage.\n" +

@@ -25,6 +25,8 @@ export async function startTestDongle(t, options = {}) {
         state: path.join(dir, "state"),
         sd: path.join(dir, "sd"),
         log: m => hostMessages.push(m),
+        // no Wi-Fi signal unless a test gives one (a machine on Wi-Fi would report its own)
+        wirelessFile: path.join(dir, "no-wireless"),
         ...options,
         // the dongle's fixed ports on free ports of this machine: tests run side by side
         portMap: { 502: 0, 6789: 0, 6790: 0, ...(options.portMap ?? {}) },

@@ -3,7 +3,9 @@
 import { test } from "node:test"
 import assert from "node:assert/strict"
 import { spawnSync } from "node:child_process"
-import { startTestDongle, sleep } from "./helpers.mjs"
+import fs from "node:fs"
+import path from "node:path"
+import { startTestDongle, sleep, tempDir } from "./helpers.mjs"
 
 const PROMTOOL = spawnSync("promtool", ["--version"]).status === 0
 
@@ -57,6 +59,7 @@ test("GET /metrics: promtool accepts it; every value with its unit; no battery v
     assert.equal(s.get('smartbms_mqtt_state{state="off"}'), 1)
     assert.equal(s.get('smartbms_ftp_state{state="off"}'), 1)
     assert.equal(s.get('smartbms_bms_polling{state="active"}'), 1)
+    assert.equal(s.get("smartbms_wifi_signal_dbm"), undefined, "no Wi-Fi signal where the platform reports none")
 
     // an alarm shows as its labelled gauge
     m.forcedAlarms[0] |= 1
@@ -87,4 +90,27 @@ test("GET /metrics can be turned off (ports.metrics)", async t => {
     assert.equal(r.status, 404)
     assert.match((await r.json()).error, /turned off/)
     assert.equal((await fetch(base + "/api/status")).status, 200)
+})
+
+test("GET /metrics: the Wi-Fi signal where the platform reports it (the host's /proc/net/wireless)", { skip: !PROMTOOL && "promtool is not installed (.ci/run installs Debian's prometheus)" }, async t => {
+    const wireless = path.join(tempDir(t), "wireless")
+    fs.copyFileSync(new URL("../fixtures/proc-net-wireless.txt", import.meta.url), wireless)
+    const d = await startTestDongle(t, { wirelessFile: wireless })
+    await d.waitForLine(/^Reset counter 1/, { timeoutMs: 20000 })
+    await d.writeFirmwareSetting("wifi", { ssid: "host-network", pass: "correct horse" }) // the signal is the station's
+    await d.settleFlash()
+    const boot = d.mark()
+    await d.reset()
+    await d.waitForLine('Wi-Fi: station mode, connected to "host-network", IP 127.0.0.1', { since: boot, timeoutMs: 20000 })
+    const base = `http://127.0.0.1:${await d.waitForPort(6789)}`
+    const text = await (await fetch(base + "/metrics")).text()
+    assert.equal(promtool(text).code, 0, promtool(text).out)
+    assert.match(text, /^# TYPE smartbms_wifi_signal_dbm gauge$/m)
+    assert.equal(samples(text).get("smartbms_wifi_signal_dbm"), -56)
+    // the level moves: read again by the host every 5 s
+    fs.writeFileSync(wireless, fs.readFileSync(wireless, "utf8").replace("-56.", "-71."))
+    const deadline = Date.now() + 15000
+    let now
+    while ((now = samples(await (await fetch(base + "/metrics")).text()).get("smartbms_wifi_signal_dbm")) !== -71 && Date.now() < deadline) await sleep(500)
+    assert.equal(now, -71)
 })

@@ -6,7 +6,9 @@ import assert from "node:assert/strict"
 import net from "node:net"
 import { Aedes } from "aedes"
 import mqtt from "mqtt"
-import { startTestDongle, sleep } from "./helpers.mjs"
+import fs from "node:fs"
+import path from "node:path"
+import { startTestDongle, sleep, tempDir } from "./helpers.mjs"
 
 const USER = "dongle"
 const PASSWORD = "mqtt-secret-9"
@@ -42,9 +44,11 @@ async function watcher(t, port) {
     return { c, seen, until }
 }
 
-async function mqttDongle(t, port, mqttSettings = {}) {
-    const d = await startTestDongle(t, { bms: { cells: 4, temperatureSensors: 2, soc: 58.2, current: -6.4, capacityAh: 5000 } })
+/** `wireless`: a /proc/net/wireless of the host (the Wi-Fi signal), with the station configured */
+async function mqttDongle(t, port, mqttSettings = {}, wireless = null) {
+    const d = await startTestDongle(t, { bms: { cells: 4, temperatureSensors: 2, soc: 58.2, current: -6.4, capacityAh: 5000 }, ...(wireless ? { wirelessFile: wireless } : {}) })
     await d.waitForLine(/^Reset counter 1/, { timeoutMs: 20000 })
+    if (wireless) await d.writeFirmwareSetting("wifi", { ssid: "host-network", pass: "correct horse" })
     await d.writeFirmwareSetting("mqtt", { on: true, host: "127.0.0.1", port, period: 2, ...mqttSettings })
     await d.writeFirmwareSetting("mqttAuth", { user: USER, pass: PASSWORD })
     await d.writeFirmwareSetting("user", { serial: "PACK-77" })
@@ -217,4 +221,22 @@ test("wrong credentials and a stopped broker: clear status, the rest keeps runni
     const w = await watcher(t, again.port)
     await d.waitForLine(/^MQTT: connected to/, { since: lost, timeoutMs: 60000 })
     assert.equal(await w.until(`${prefix}/status`, v => v === "online"), "online")
+})
+
+test("Home Assistant: a Wi-Fi signal entity where the platform reports it (the host's /proc/net/wireless)", async t => {
+    const b = await broker(t)
+    const w = await watcher(t, b.port)
+    const wireless = path.join(tempDir(t, "wireless"), "wireless")
+    fs.copyFileSync(new URL("../fixtures/proc-net-wireless.txt", import.meta.url), wireless)
+    const { d, prefix, id } = await mqttDongle(t, b.port, {}, wireless)
+    await d.waitForLine('Wi-Fi: station mode, connected to "host-network", IP 127.0.0.1', { since: d.bootMark, timeoutMs: 20000 })
+    await d.waitForLine(/^MQTT: Home Assistant discovery: 23 entities$/, { since: d.bootMark, timeoutMs: 30000 })
+    const c = JSON.parse(await w.until(`homeassistant/sensor/smartbms_${id}/wifi_rssi/config`))
+    assert.equal(c.device_class, "signal_strength")
+    assert.equal(c.unit_of_measurement, "dBm")
+    assert.equal(c.entity_category, "diagnostic")
+    assert.equal(c.state_topic, `${prefix}/wifi_rssi`)
+    assert.equal(await w.until(c.state_topic, v => v === "-56", 10000), "-56")
+    fs.writeFileSync(wireless, fs.readFileSync(wireless, "utf8").replace("-56.", "-71."))
+    assert.equal(await w.until(c.state_topic, v => v === "-71", 20000), "-71")
 })
