@@ -82,11 +82,17 @@ async function uploadFolder(ftp: FtpClient, folder: string, sentFile: string, fr
     for (const f of todo) {
         const local = `${folder}/${f.name}`
         const remote = `${remoteFolder}/${f.name}`
-        await ftp.store(remote + ".part", f.size, chunkReader(local, f.size))
-        await ftp.rename(remote + ".part", remote)
+        const chunk = chunkReader(local, f.size)
+        // grown since sent, and the server holds exactly what was sent: only the new bytes (APPE)
+        let from = sent[f.name]
+        if (!(from > 0 && from < f.size && (await ftp.size(remote)) === from && (await ftp.store(remote, f.size, chunk, from)))) {
+            from = 0
+            await ftp.store(remote + ".part", f.size, chunk)
+            await ftp.rename(remote + ".part", remote)
+        }
         await append(sentFile, sentLine(f.name, f.size, await now()))
         status.sentFiles++
-        console.log(`FTP: sent ${remote} (${f.size} bytes)`)
+        console.log(`FTP: sent ${remote} (${f.size} bytes${from ? `, ${f.size - from} appended` : ""})`)
     }
     return todo.length
 }
