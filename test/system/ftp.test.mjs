@@ -27,8 +27,10 @@ async function ftpServer(t, root, port = 0, { rejectLogins = 0 } = {}) {
 
 /**
  * An ftp-srv that logs, on the server side, every command (`commands`) and every file written with
- * the bytes it received (`writes`: { name, append, bytes }). `login(n)` (n = 0, 1, ...) may return a
- * blacklist of commands for that session; `onData(write, chunk, connection)` may take over a chunk.
+ * the bytes it received (`writes`: { name, append, bytes }). `login(n)` (n = 0, 1, ...) may return
+ * commands refused in that session: "APPE" is answered 550 by the file system (ftp-srv's blacklist
+ * would leave the data connection open, paused, for ever), others 502 (blacklisted).
+ * `onData(write, chunk, connection)` may take over a chunk.
  */
 async function recordingServer(t, root, { login = () => [], onData = () => false } = {}) {
     const commands = []
@@ -36,6 +38,7 @@ async function recordingServer(t, root, { login = () => [], onData = () => false
     let logins = 0
     class RecordingFs extends FileSystem {
         write(fileName, options = {}) {
+            if (options.append && this.refused.includes("APPE")) throw new Error("appending is not allowed here")
             const r = super.write(fileName, options)
             const w = { name: fileName, append: !!options.append, bytes: 0 }
             writes.push(w)
@@ -57,7 +60,10 @@ async function recordingServer(t, root, { login = () => [], onData = () => false
             commands.push(m)
             return handle(m)
         }
-        resolve({ fs: new RecordingFs(connection, { root, cwd: "/" }), blacklist: login(logins++) })
+        const refused = login(logins++)
+        const files = new RecordingFs(connection, { root, cwd: "/" })
+        files.refused = refused
+        resolve({ fs: files, blacklist: refused.filter(c => c !== "APPE") })
     })
     await server.listen()
     t.after(() => server.close().catch(() => {}))
