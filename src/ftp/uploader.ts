@@ -1,7 +1,9 @@
 // Uploads the SD card's logs to the FTP server every ftp.period seconds when ftp.on (docs/service.md):
-// closed days not sent yet, and today's file again as it grows; cell logs only with ftp.cells. Each
-// file goes up as NAME.part and is renamed to NAME on success, then recorded in LOGSENT.TXT or
-// CELLSENT.TXT on the card. A failure records nothing and the next period tries again.
+// closed days not sent yet, and today's file again as it grows; cell logs only with ftp.cells. A
+// file goes up as NAME.part and is renamed to NAME on success; a file that grew, when the server's
+// SIZE is the size recorded, gets only its new bytes (APPE). Then it is recorded in LOGSENT.TXT or
+// CELLSENT.TXT on the card. A failure records nothing and the next period tries again (a cut
+// append leaves a server size unlike the recorded one: the whole file goes up again).
 import * as ds from "@devicescript/core"
 import { readSetting, writeSetting, deleteSetting } from "@devicescript/settings"
 import { append, FileEntry, FileStoreError, list, read, stat, STATUS_NOT_FOUND } from "../platform/file-store"
