@@ -85,16 +85,17 @@ async function uploadFolder(ftp: FtpClient, folder: string, sentFile: string, fr
         const local = `${folder}/${f.name}`
         const remote = `${remoteFolder}/${f.name}`
         const chunk = chunkReader(local, f.size)
-        // grown since sent, and the server holds exactly what was sent: only the new bytes (APPE)
-        let from = sent[f.name]
-        if (!(from > 0 && from < f.size && (await ftp.size(remote)) === from && (await ftp.store(remote, f.size, chunk, from)))) {
-            from = 0
+        // grown since sent, and the server holds exactly what was sent: only the new bytes (APPE);
+        // a resend (`from` a date) sends whole files
+        let have = from ? 0 : sent[f.name]
+        if (!(have > 0 && have < f.size && (await ftp.size(remote)) === have && (await ftp.store(remote, f.size, chunk, have)))) {
+            have = 0
             await ftp.store(remote + ".part", f.size, chunk)
             await ftp.rename(remote + ".part", remote)
         }
         await append(sentFile, sentLine(f.name, f.size, await now()))
         status.sentFiles++
-        console.log(`FTP: sent ${remote} (${f.size} bytes${from ? `, ${f.size - from} appended` : ""})`)
+        console.log(`FTP: sent ${remote} (${f.size} bytes${have ? `, ${f.size - have} appended` : ""})`)
     }
     return todo.length
 }

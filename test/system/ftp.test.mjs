@@ -179,6 +179,9 @@ test("resend from a date sends those files again at the next period", async t =>
     await fetch(`${web}/api/action`, { method: "POST", headers: { "Content-Type": "application/json", Cookie: cookie }, body: JSON.stringify({ action: "ftp_send_now" }) })
     const size = fs.statSync(path.join(d.dir, "sd", "LOG", "20261120.CSV")).size
     await d.waitForLine(`FTP: sent LOG/20261120.CSV (${size} bytes)`, { since, timeoutMs: 30000 })
+    // today's log, grown since it was sent, is resent whole too (not appended)
+    await d.waitForLine(/^FTP: \d+ files sent$/, { since, timeoutMs: 20000 })
+    await d.waitForLine(new RegExp(`^FTP: sent LOG/${todayLog(d)} \\(\\d+ bytes\\)$`), { since, timeoutMs: 1000 })
     assert.equal(sentList(d, "LOGSENT.TXT").filter(l => l[0] === "20261120.CSV").length, before + 1)
 })
 
