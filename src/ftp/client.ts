@@ -68,25 +68,40 @@ export class FtpClient {
         await this.reply() // 257 made, 550 exists: both fine
     }
 
-    /** Uploads `size` bytes produced by `chunk(offset)` to `remote`. */
-    async store(remote: string, size: number, chunk: (offset: number) => Promise<Buffer>) {
+    /** The server's size of `remote` in bytes (RFC 3659 SIZE, binary type), or -1 (refused, missing). */
+    async size(remote: string) {
+        await this.conn.write(`SIZE ${remote}\r\n`)
+        const r = await this.reply()
+        return r.code === 213 ? parseInt(r.text) : -1
+    }
+
+    /**
+     * Uploads bytes `from`..`size` produced by `chunk(offset)` to `remote`: STOR from 0, APPE after
+     * `from` bytes the server already holds. false when the server refused APPE (nothing was sent).
+     */
+    async store(remote: string, size: number, chunk: (offset: number) => Promise<Buffer>, from = 0) {
         const data = await this.dataConnection()
         try {
-            await this.command(`STOR ${remote}`, [125, 150], `upload ${remote}`)
-            let off = 0
-            while (off < size) {
-                const b = await chunk(off)
-                if (!b.length) break
-                await data.write(b.length > size - off ? b.slice(0, size - off) : b)
-                off += b.length
+            await this.conn.write(`${from ? "APPE" : "STOR"} ${remote}\r\n`)
+            const r = await this.reply()
+            if (r.code !== 125 && r.code !== 150) {
+                if (from) return false
+                throw new FtpError(`upload ${remote}: ${r.code} ${r.text}`)
             }
-            await data.close()
+            while (from < size) {
+                const b = await chunk(from)
+                if (!b.length) break
+                await data.write(b.length > size - from ? b.slice(0, size - from) : b)
+                from += b.length
+            }
         } catch (e) {
-            await data.close()
             if (e instanceof SocketFailure) throw new FtpError(`upload ${remote}: data connection failed: ${(e as Error).message}`)
             throw e
+        } finally {
+            await data.close()
         }
         await this.expect([226, 250], `upload ${remote}`)
+        return true
     }
 
     private async expect(ok: number[], what: string) {

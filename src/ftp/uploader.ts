@@ -1,7 +1,9 @@
 // Uploads the SD card's logs to the FTP server every ftp.period seconds when ftp.on (docs/service.md):
-// closed days not sent yet, and today's file again as it grows; cell logs only with ftp.cells. Each
-// file goes up as NAME.part and is renamed to NAME on success, then recorded in LOGSENT.TXT or
-// CELLSENT.TXT on the card. A failure records nothing and the next period tries again.
+// closed days not sent yet, and today's file again as it grows; cell logs only with ftp.cells. A
+// file goes up as NAME.part and is renamed to NAME on success; a file that grew, when the server's
+// SIZE is the size recorded, gets only its new bytes (APPE). Then it is recorded in LOGSENT.TXT or
+// CELLSENT.TXT on the card. A failure records nothing and the next period tries again (a cut
+// append leaves a server size unlike the recorded one: the whole file goes up again).
 import * as ds from "@devicescript/core"
 import { readSetting, writeSetting, deleteSetting } from "@devicescript/settings"
 import { append, FileEntry, FileStoreError, list, read, stat, STATUS_NOT_FOUND } from "../platform/file-store"
@@ -78,11 +80,18 @@ async function uploadFolder(ftp: FtpClient, folder: string, sentFile: string, fr
     for (const f of todo) {
         const local = `${folder}/${f.name}`
         const remote = `${remoteFolder}/${f.name}`
-        await ftp.store(remote + ".part", f.size, chunkReader(local, f.size))
-        await ftp.rename(remote + ".part", remote)
+        const chunk = chunkReader(local, f.size)
+        // grown since sent, and the server holds exactly what was sent: only the new bytes (APPE);
+        // a resend (`from` a date) sends whole files
+        let have = from ? 0 : sent[f.name]
+        if (!(have > 0 && have < f.size && (await ftp.size(remote)) === have && (await ftp.store(remote, f.size, chunk, have)))) {
+            have = 0
+            await ftp.store(remote + ".part", f.size, chunk)
+            await ftp.rename(remote + ".part", remote)
+        }
         await append(sentFile, sentLine(f.name, f.size, await now()))
         ftpStatus.sentFiles++
-        console.log(`FTP: sent ${remote} (${f.size} bytes)`)
+        console.log(`FTP: sent ${remote} (${f.size} bytes${have ? `, ${f.size - have} appended` : ""})`)
     }
     return todo.length
 }
