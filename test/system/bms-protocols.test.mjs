@@ -7,7 +7,7 @@ import { test } from "node:test"
 import assert from "node:assert/strict"
 import fs from "node:fs"
 import path from "node:path"
-import { startTestDongle, tempDir, sleep } from "./helpers.mjs"
+import { startTestDongle, tempDir, sleep, pollCycles } from "./helpers.mjs"
 import { VirtualBms } from "../../host/bms/virtual-bms.mjs"
 
 async function apiDongle(t, options, settings) {
@@ -243,7 +243,7 @@ test("0x81 unit: the Modbus TCP map is filled from it, extras included", async t
     t.after(() => c.close(() => {}))
     const m = d.bms.model
     m.heaterOn = true
-    await sleep(800)
+    await pollCycles(d)
     const r = (await c.readHoldingRegisters(0, 0x5d)).data
     assert.deepEqual(r.slice(0, 16), m.cellVoltagesMv())
     assert.equal(r[0x38], m.packVoltageDv())

@@ -52,3 +52,19 @@ export function runCli(args, { timeoutMs = 20000, cwd } = {}) {
 }
 
 export const sleep = ms => new Promise(r => setTimeout(r, ms))
+
+/**
+ * Waits until the firmware's BMS poller completed `cycles` more poll cycles (its own count, read over
+ * its Jacdac service): the second one began after this call, so the snapshot it published shows the
+ * battery as it is now. A test that changed the battery (or sent a command) waits for this, not for
+ * a fixed time: a loaded machine makes the cycles longer.
+ */
+export async function pollCycles(d, { cycles = 2, timeoutMs = 20000 } = {}) {
+    const count = async () => (await d.bmsService.readRegister("pollStats"))[0]
+    const from = await count()
+    const deadline = Date.now() + timeoutMs
+    for (let n = from; n < from + cycles; n = await count()) {
+        if (Date.now() > deadline) throw new Error(`the firmware completed ${n - from} of ${cycles} poll cycles within ${timeoutMs} ms`)
+        await sleep(50)
+    }
+}

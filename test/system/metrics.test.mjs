@@ -3,7 +3,7 @@
 import { test } from "node:test"
 import assert from "node:assert/strict"
 import { spawnSync } from "node:child_process"
-import { startTestDongle, sleep } from "./helpers.mjs"
+import { startTestDongle, pollCycles } from "./helpers.mjs"
 
 const PROMTOOL = spawnSync("promtool", ["--version"]).status === 0
 
@@ -60,7 +60,7 @@ test("GET /metrics: promtool accepts it; every value with its unit; no battery v
 
     // an alarm shows as its labelled gauge
     m.forcedAlarms[0] |= 1
-    await sleep(2500)
+    await pollCycles(d)
     assert.equal(samples(await (await fetch(base + "/metrics")).text()).get('smartbms_alarm{alarm="cell_volt_high_l1"}'), 1)
 
     // the BMS asleep: the link says so and the battery values are left out, never 0

@@ -4,7 +4,7 @@ import { test } from "node:test"
 import assert from "node:assert/strict"
 import net from "node:net"
 import ModbusRTU from "modbus-serial"
-import { startTestDongle, sleep } from "./helpers.mjs"
+import { startTestDongle, sleep, pollCycles } from "./helpers.mjs"
 
 async function modbusDongle(t, options = {}) {
     const d = await startTestDongle(t, { bms: { cells: 16, temperatureSensors: 3, current: -12.3, capacityAh: 5000, soc: 77.7 }, ...options })
@@ -78,7 +78,7 @@ test("every register of the map matches the virtual BMS (function codes 3 and 4)
     m.digitalIO = 0x21
     m.forcedAlarms[1] = 0x04
     m.faultCode = 7
-    await sleep(1500)
+    await pollCycles(d)
     const bits = m.balancingBits()
     assert.ok(bits > 0n, "the model balances")
     const b2 = (await c.readHoldingRegisters(0x48, 0x10)).data
@@ -123,7 +123,7 @@ test("writes: refused when disabled, applied to the BMS when enabled; bad writes
     await c.writeRegisters(0x121, [1, 0])
     assert.equal(d.bms.model.chargeMos, true)
     assert.equal(d.bms.model.dischargeMos, false)
-    await sleep(800)
+    await pollCycles(d)
     assert.deepEqual((await c.readHoldingRegisters(0x52, 2)).data, [1, 0])
     assert.equal(await exceptionOf(c.writeRegister(0x121, 2)), 3)
     assert.equal(await exceptionOf(c.writeRegister(0x38, 1)), 2)

@@ -5,7 +5,7 @@ import assert from "node:assert/strict"
 import net from "node:net"
 import fs from "node:fs"
 import path from "node:path"
-import { startTestDongle, sleep } from "./helpers.mjs"
+import { startTestDongle, sleep, pollCycles } from "./helpers.mjs"
 
 async function webDongle(t, options = {}) {
     const d = await startTestDongle(t, { bms: { cells: 8, temperatureSensors: 2, soc: 66.6, current: 3.3, capacityAh: 5000 }, ...options })
@@ -178,7 +178,7 @@ test("actions need a session and reach the BMS", async t => {
     assert.equal(Math.round(d.bms.model.soc * 10), 125)
     assert.equal((await http("/api/action", { method: "POST", cookie, body: { action: "set_soc", soc: 101 } })).status, 400)
     assert.equal((await http("/api/action", { method: "POST", cookie, body: { action: "explode" } })).status, 400)
-    await sleep(800)
+    await pollCycles(d)
     const s = await http("/api/status")
     assert.equal(s.data.bms.charge_mos, false)
     assert.equal(s.data.bms.soc_pct, 12.5)
