@@ -111,7 +111,9 @@ test("commands when enabled change the BMS; anything else is ignored with a cons
     await w.until(`${prefix}/status`, v => v === "online")
     const sw = JSON.parse(await w.until(`homeassistant/switch/smartbms_${id}/charge_mos/config`))
     assert.equal(sw.command_topic, `${prefix}/set/charge_mos`)
-    await sleep(500)
+    // the dongle subscribes after its discovery and before its state: once the state is here, the
+    // broker has its subscription (one connection, in order)
+    await w.until(`${prefix}/state`)
     await w.c.publishAsync(`${prefix}/set/charge_mos`, "OFF")
     await d.waitForLine("MQTT: command charge_mos OFF: done", { since: d.bootMark, timeoutMs: 10000 })
     assert.equal(d.bms.model.chargeMos, false)
