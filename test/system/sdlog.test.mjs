@@ -48,7 +48,9 @@ test("while the BMS does not answer the rows say so instead of repeating numbers
     await d.waitForLine(/^SD log: writing/, { since: d.bootMark, timeoutMs: 25000 })
     d.bms.sleep()
     await d.waitForLine(/^BMS link: bms_data_error/, { since: d.bootMark, timeoutMs: 10000 })
-    await sleep(2500)
+    // the next rows (one a second, the cell row after the main row) say so
+    const cellLink = () => lines(path.join(d.dir, "sd", "CELL", `${today(d)}.CSV`)).at(-1).split(",").at(-1)
+    for (const deadline = Date.now() + 10000; cellLink() !== "bms_data_error" && Date.now() < deadline; ) await sleep(200)
     const last = lines(path.join(d.dir, "sd", "LOG", `${today(d)}.CSV`)).at(-1).split(",")
     assert.equal(last.length, 16)
     assert.deepEqual(last.slice(1, 11), new Array(10).fill(""))
@@ -61,8 +63,8 @@ test("the day rolls over into a new file", async t => {
     await d.waitForLine(/^SD log: writing \/LOG\/20261121\.CSV/, { since: d.bootMark, timeoutMs: 25000 })
     const deadline = Date.now() + 30000
     const next = path.join(d.dir, "sd", "LOG", "20261122.CSV")
-    while (!fs.existsSync(next) && Date.now() < deadline) await sleep(200)
-    await sleep(1500)
+    // the file appears with its first line; its header and first row are separate appends
+    while (!(fs.existsSync(next) && lines(next).length >= 3) && Date.now() < deadline) await sleep(200)
     const rows = lines(next)
     assert.match(rows[0], /^# Smart BMS dongle main log/)
     assert.match(rows[2], /^2026-11-22T00:00:0\d,/)
