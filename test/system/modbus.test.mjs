@@ -145,23 +145,44 @@ test("four clients at once; a fifth is refused cleanly; malformed frames close o
     assert.ok(closed, "the fifth connection was closed")
     // a bad protocol id closes that connection; the others go on
     await new Promise(r => clients[0].close(r))
-    await sleep(500) // the server sees the close and frees the place
-    const bad = net.connect(port, "127.0.0.1")
+    const bad = await served(port) // the server frees the place once it closed its end
     const badClosed = new Promise(resolve => {
         bad.on("close", () => resolve(true))
-        bad.on("error", () => {})
         setTimeout(() => resolve(false), 5000)
     })
-    await new Promise(r => bad.on("connect", r))
     bad.write(Buffer.from([0, 1, 0, 9, 0, 6, 1, 3, 0, 0, 0, 1]))
     assert.ok(await badClosed)
     assert.deepEqual((await clients[1].readHoldingRegisters(0x3c, 1)).data, [16])
     // a PDU of the wrong length gets an exception, not a crash
-    await sleep(500)
-    const raw = net.connect(port, "127.0.0.1")
-    await new Promise(r => raw.on("connect", r))
-    const reply = new Promise(r => raw.once("data", r))
+    const raw = await served(port)
+    const reply = new Promise(r => (raw.once("data", r), raw.once("close", () => r(Buffer.from("closed")))))
     raw.write(Buffer.from([0, 2, 0, 0, 0, 4, 1, 3, 0, 0]))
     assert.deepEqual([...(await reply)], [0, 2, 0, 0, 0, 3, 1, 0x83, 3])
     raw.destroy()
 })
+
+/**
+ * A raw connection the server serves (a read answered on it). The server frees a place only after
+ * closing its end of a connection that went (a round trip to the socket service), and closes a
+ * connection over its limit at once: one closed unanswered is tried again, for up to 10 s.
+ */
+async function served(port) {
+    const deadline = Date.now() + 10000
+    for (;;) {
+        const s = net.connect(port, "127.0.0.1")
+        s.on("error", () => {})
+        const answer = await new Promise(resolve => {
+            s.once("data", resolve)
+            s.once("close", () => resolve(null))
+            s.once("connect", () => s.write(Buffer.from([0, 7, 0, 0, 0, 6, 1, 3, 0, 0x3c, 0, 1])))
+            setTimeout(() => resolve(null), 5000)
+        })
+        if (answer) {
+            assert.deepEqual([...answer], [0, 7, 0, 0, 0, 5, 1, 3, 2, 0, 16])
+            return s
+        }
+        s.destroy()
+        if (Date.now() > deadline) assert.fail("no place freed for a new connection within 10 s")
+        await sleep(100)
+    }
+}
