@@ -204,7 +204,9 @@ test("wrong credentials and a stopped broker: clear status, the rest keeps runni
     const { d, prefix } = await mqttDongle(t, b.port)
     await d.waitForLine(/^MQTT: .*; retrying in \d+ s$/, { since: d.bootMark, timeoutMs: 30000 })
     const web = await d.waitForPort(6789)
-    const st = await (await fetch(`http://127.0.0.1:${web}/api/status`)).json()
+    // between its tries (2 s, then 4 s, ...) the dongle says "failed"; during a try, "connecting"
+    let st
+    for (const deadline = Date.now() + 15000; (st = await (await fetch(`http://127.0.0.1:${web}/api/status`)).json()).mqtt.state === "connecting" && Date.now() < deadline; ) await sleep(100)
     assert.equal(st.mqtt.state, "failed")
     assert.equal(st.bms.link, "ok", "polling goes on")
     await d.waitForLine(/^Journal \d+: mqtt_failure since/, { since: d.bootMark, timeoutMs: 10000 })
