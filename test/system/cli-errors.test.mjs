@@ -89,7 +89,8 @@ test("a privileged port that cannot be bound: the firmware gets the reason and t
     child.stdout.on("data", d => (out += d))
     child.stderr.on("data", d => (err += d))
     const deadline = Date.now() + 20000
-    while (!/probe tcp stopped/.test(out) && Date.now() < deadline) await new Promise(r => setTimeout(r, 50))
+    // two tasks of the probe: the TCP one stops and the UDP one listens, in either order
+    while (!(/probe tcp stopped/.test(out) && /probe: listening on udp 7102/.test(out)) && Date.now() < deadline) await new Promise(r => setTimeout(r, 50))
     assert.match(out, /probe tcp stopped: permission_denied: port 80 needs privileges on this computer; run the host runtime with --port-map 7101=8101 \(or as root\)/)
     assert.match(err, /\[host\] port 80 needs privileges on this computer; run the host runtime with --port-map 7101=8101/)
     assert.match(out, /probe: listening on udp 7102/, "the rest of the firmware keeps running")
