@@ -73,7 +73,7 @@ test("missing firmware image", async t => {
 
 test("a privileged port that cannot be bound: the firmware gets the reason and the way out", async t => {
     const { spawn } = await import("node:child_process")
-    const { FIXTURES, CLI } = await import("./helpers.mjs")
+    const { FIXTURES, CLI, stopBeforeRemoval } = await import("./helpers.mjs")
     const asRoot = process.getuid?.() === 0
     if (asRoot && !fs.existsSync("/usr/bin/setpriv")) return t.skip("running as root without setpriv: every port can be bound")
     const dir = tempDir(t)
@@ -83,7 +83,8 @@ test("a privileged port that cannot be bound: the firmware gets the reason and t
     const args = [...drop, process.execPath, CLI, "--firmware", path.join(FIXTURES, "contract-probe.devs"),
         "--state", path.join(dir, "state"), "--sd", path.join(dir, "sd"), "--port-map", "7101=80,7102=0"]
     const child = spawn(args[0], args.slice(1), { cwd: dir, stdio: ["ignore", "pipe", "pipe"] })
-    t.after(() => child.kill("SIGKILL"))
+    const ended = new Promise(r => child.once("close", r))
+    stopBeforeRemoval(t, () => (child.kill("SIGKILL"), ended)) // the host and its VM write in the folder
     let out = ""
     let err = ""
     child.stdout.on("data", d => (out += d))

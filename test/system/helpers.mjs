@@ -11,9 +11,22 @@ console.debug = () => {}
 export const FIXTURES = path.join(PROJECT_DIR, "built", "fixtures")
 export const CLI = path.join(PROJECT_DIR, "host", "cli.mjs")
 
+/** Per test: what must stop before its temporary folders go (dongles, host processes). */
+const stoppers = new WeakMap()
+
+/** `stop` (may be async) runs before the test's temporary folders are removed. */
+export function stopBeforeRemoval(t, stop) {
+    stoppers.set(t, [...(stoppers.get(t) ?? []), stop])
+}
+
 export function tempDir(t, name = "dongle") {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `smartbms-${name}-`))
-    t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
+    t.after(async () => {
+        // after-hooks run in the order they were added, and a folder is made before the dongle that
+        // uses it: a dongle still running wrote its flash while the folder was removed (ENOTEMPTY)
+        for (const stop of stoppers.get(t) ?? []) await stop()
+        fs.rmSync(dir, { recursive: true, force: true })
+    })
     return dir
 }
 
@@ -31,6 +44,7 @@ export async function startTestDongle(t, options = {}) {
     })
     dongle.hostMessages = hostMessages
     dongle.dir = dir
+    stopBeforeRemoval(t, () => dongle.stop())
     t.after(() => dongle.stop())
     return dongle
 }
