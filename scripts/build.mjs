@@ -21,7 +21,11 @@ function build(entry, target) {
         process.exit(1)
     }
     fs.mkdirSync(path.dirname(target), { recursive: true })
-    fs.copyFileSync(bytecode, target)
+    // whole or not at all: a dongle starting meanwhile (the flash-tools test builds while other test
+    // files run) reads the old image or the new one, never a truncated one
+    const part = `${target}.${process.pid}.part`
+    fs.copyFileSync(bytecode, part)
+    fs.renameSync(part, target)
     console.log(`built ${path.relative(root, target)} (${fs.statSync(target).size} bytes) from ${entry}`)
 }
 

@@ -6,7 +6,7 @@ import { test } from "node:test"
 import assert from "node:assert/strict"
 import fs from "node:fs"
 import path from "node:path"
-import { startTestDongle, tempDir, sleep } from "./helpers.mjs"
+import { startTestDongle, tempDir, pollCycles } from "./helpers.mjs"
 import { VirtualBms } from "../../host/bms/virtual-bms.mjs"
 import { toHex } from "../../host/bms/daly-frame.mjs"
 
@@ -18,9 +18,9 @@ async function apiDongle(t, options) {
     return d
 }
 
-/** Waits until /api/status shows a snapshot read after `afterMs`, then returns it. */
-async function freshStatus(d, afterMs) {
-    await sleep(Math.max(0, afterMs - Date.now()) + 1500) // more than two full cycles
+/** Waits until the firmware published a snapshot of a poll cycle begun after now, then returns it. */
+async function freshStatus(d) {
+    await pollCycles(d)
     const s = await d.status()
     assert.equal(s.link, "ok")
     return s
@@ -31,7 +31,7 @@ test("16 cells: the previous 0x95 reply's frame 6 before frame 1 (the issue's ca
     const m = d.bms.model
     d.bms.leftover(0x95, 6) // frame 6 holds cell 16: its old value now precedes every reply
     m.cellOffsetsMv = m.cellOffsetsMv.map(o => o + 25)
-    const s = await freshStatus(d, Date.now())
+    const s = await freshStatus(d)
     assert.deepEqual(s.cells_mv, m.cellVoltagesMv())
     assert.equal(s.cells_mv[15], m.cellVoltagesMv()[15], "cell 16 is the new reply's value")
 })
@@ -45,7 +45,7 @@ test("virtual BMS: a leftover of every frame number of 0x95, 0x96 and 0x97 is ne
         if (id === 0x95) m.cellOffsetsMv = m.cellOffsetsMv.map(o => o + 9)
         if (id === 0x96) m.ambientC += 3
         if (id === 0x97) m.forcedBalancing = m.forcedBalancing ? 0n : 0x8001n // cells 1 and 16
-        const s = await freshStatus(d, Date.now())
+        const s = await freshStatus(d)
         const what = `leftover frame ${n} of 0x${id.toString(16)}`
         assert.deepEqual(s.cells_mv, m.cellVoltagesMv(), what)
         assert.deepEqual(s.temps_c, m.temperaturesC(), what)
@@ -68,7 +68,7 @@ test("the leftover fault kind at random for a minute: no wrong value", async t =
         m.ambientC = 20 + (step % 5)
         m.forcedBalancing = BigInt(step % 4) << BigInt(step % 14)
         step++
-        const s = await freshStatus(d, Date.now())
+        const s = await freshStatus(d)
         assert.deepEqual(s.cells_mv, m.cellVoltagesMv(), `step ${step}`)
         assert.deepEqual(s.temps_c, m.temperaturesC(), `step ${step}`)
         checked++
@@ -104,7 +104,7 @@ test("capture replay: a leftover of every frame number before 0x95, 0x96 and 0x9
         const { text, model } = leftoverCapture(n)
         fs.writeFileSync(file, text)
         const d = await apiDongle(t, { dir, bmsCapture: file })
-        const s = await freshStatus(d, Date.now())
+        const s = await freshStatus(d)
         assert.deepEqual(s.cells_mv, model.cellVoltagesMv(), `leftover frame ${n}`)
         assert.deepEqual(s.temps_c, model.temperaturesC(), `leftover frame ${n}`)
         assert.deepEqual(s.balancing, [1, 16], `leftover frame ${n}`)

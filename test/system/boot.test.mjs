@@ -2,7 +2,7 @@
 // a user does it, during the window the LED flashes in.
 import { test } from "node:test"
 import assert from "node:assert/strict"
-import { startTestDongle, sleep } from "./helpers.mjs"
+import { startTestDongle } from "./helpers.mjs"
 
 /** Waits for boot number `n` of the counter, then presses reset inside its window. */
 async function pressInWindow(d, n) {
@@ -127,9 +127,10 @@ test("LED for a BMS that stops answering, and back", async t => {
     await d.waitForLine("LED: normal", { since, timeoutMs: 20000 })
     d.bms.sleep()
     await d.waitForLine("LED: bms_not_answering", { since, timeoutMs: 10000 })
+    const woke = d.mark()
     d.bms.wake()
-    await d.waitForLine(/^BMS link: ok/, { since: d.mark(), timeoutMs: 10000 })
-    await sleep(200)
+    await d.waitForLine(/^BMS link: ok/, { since: woke, timeoutMs: 10000 })
+    await d.waitForLine("LED: normal", { since: woke, timeoutMs: 5000 }) // the LED follows the link on its own turn
     assert.deepEqual(ledSequence(d, since), ["reset_window", "connecting", "normal", "bms_not_answering", "normal"])
     assert.ok(d.led.blinkRate(2000) > 0, "the host sees the LED blink")
 })

@@ -73,7 +73,7 @@ test("missing firmware image", async t => {
 
 test("a privileged port that cannot be bound: the firmware gets the reason and the way out", async t => {
     const { spawn } = await import("node:child_process")
-    const { FIXTURES, CLI } = await import("./helpers.mjs")
+    const { FIXTURES, CLI, stopBeforeRemoval } = await import("./helpers.mjs")
     const asRoot = process.getuid?.() === 0
     if (asRoot && !fs.existsSync("/usr/bin/setpriv")) return t.skip("running as root without setpriv: every port can be bound")
     const dir = tempDir(t)
@@ -83,13 +83,15 @@ test("a privileged port that cannot be bound: the firmware gets the reason and t
     const args = [...drop, process.execPath, CLI, "--firmware", path.join(FIXTURES, "contract-probe.devs"),
         "--state", path.join(dir, "state"), "--sd", path.join(dir, "sd"), "--port-map", "7101=80,7102=0"]
     const child = spawn(args[0], args.slice(1), { cwd: dir, stdio: ["ignore", "pipe", "pipe"] })
-    t.after(() => child.kill("SIGKILL"))
+    const ended = new Promise(r => child.once("close", r))
+    stopBeforeRemoval(t, () => (child.kill("SIGKILL"), ended)) // the host and its VM write in the folder
     let out = ""
     let err = ""
     child.stdout.on("data", d => (out += d))
     child.stderr.on("data", d => (err += d))
     const deadline = Date.now() + 20000
-    while (!/probe tcp stopped/.test(out) && Date.now() < deadline) await new Promise(r => setTimeout(r, 50))
+    // two tasks of the probe: the TCP one stops and the UDP one listens, in either order
+    while (!(/probe tcp stopped/.test(out) && /probe: listening on udp 7102/.test(out)) && Date.now() < deadline) await new Promise(r => setTimeout(r, 50))
     assert.match(out, /probe tcp stopped: permission_denied: port 80 needs privileges on this computer; run the host runtime with --port-map 7101=8101 \(or as root\)/)
     assert.match(err, /\[host\] port 80 needs privileges on this computer; run the host runtime with --port-map 7101=8101/)
     assert.match(out, /probe: listening on udp 7102/, "the rest of the firmware keeps running")

@@ -5,7 +5,7 @@ import assert from "node:assert/strict"
 import { spawnSync } from "node:child_process"
 import fs from "node:fs"
 import path from "node:path"
-import { startTestDongle, sleep, tempDir } from "./helpers.mjs"
+import { startTestDongle, sleep, pollCycles, tempDir } from "./helpers.mjs"
 
 const PROMTOOL = spawnSync("promtool", ["--version"]).status === 0
 
@@ -63,7 +63,7 @@ test("GET /metrics: promtool accepts it; every value with its unit; no battery v
 
     // an alarm shows as its labelled gauge
     m.forcedAlarms[0] |= 1
-    await sleep(2500)
+    await pollCycles(d)
     assert.equal(samples(await (await fetch(base + "/metrics")).text()).get('smartbms_alarm{alarm="cell_volt_high_l1"}'), 1)
 
     // the BMS asleep: the link says so and the battery values are left out, never 0

@@ -4,7 +4,7 @@ import { test } from "node:test"
 import assert from "node:assert/strict"
 import net from "node:net"
 import ModbusRTU from "modbus-serial"
-import { startTestDongle, sleep } from "./helpers.mjs"
+import { startTestDongle, sleep, pollCycles } from "./helpers.mjs"
 
 async function modbusDongle(t, options = {}) {
     const d = await startTestDongle(t, { bms: { cells: 16, temperatureSensors: 3, current: -12.3, capacityAh: 5000, soc: 77.7 }, ...options })
@@ -78,7 +78,7 @@ test("every register of the map matches the virtual BMS (function codes 3 and 4)
     m.digitalIO = 0x21
     m.forcedAlarms[1] = 0x04
     m.faultCode = 7
-    await sleep(1500)
+    await pollCycles(d)
     const bits = m.balancingBits()
     assert.ok(bits > 0n, "the model balances")
     const b2 = (await c.readHoldingRegisters(0x48, 0x10)).data
@@ -123,7 +123,7 @@ test("writes: refused when disabled, applied to the BMS when enabled; bad writes
     await c.writeRegisters(0x121, [1, 0])
     assert.equal(d.bms.model.chargeMos, true)
     assert.equal(d.bms.model.dischargeMos, false)
-    await sleep(800)
+    await pollCycles(d)
     assert.deepEqual((await c.readHoldingRegisters(0x52, 2)).data, [1, 0])
     assert.equal(await exceptionOf(c.writeRegister(0x121, 2)), 3)
     assert.equal(await exceptionOf(c.writeRegister(0x38, 1)), 2)
@@ -145,23 +145,44 @@ test("four clients at once; a fifth is refused cleanly; malformed frames close o
     assert.ok(closed, "the fifth connection was closed")
     // a bad protocol id closes that connection; the others go on
     await new Promise(r => clients[0].close(r))
-    await sleep(500) // the server sees the close and frees the place
-    const bad = net.connect(port, "127.0.0.1")
+    const bad = await served(port) // the server frees the place once it closed its end
     const badClosed = new Promise(resolve => {
         bad.on("close", () => resolve(true))
-        bad.on("error", () => {})
         setTimeout(() => resolve(false), 5000)
     })
-    await new Promise(r => bad.on("connect", r))
     bad.write(Buffer.from([0, 1, 0, 9, 0, 6, 1, 3, 0, 0, 0, 1]))
     assert.ok(await badClosed)
     assert.deepEqual((await clients[1].readHoldingRegisters(0x3c, 1)).data, [16])
     // a PDU of the wrong length gets an exception, not a crash
-    await sleep(500)
-    const raw = net.connect(port, "127.0.0.1")
-    await new Promise(r => raw.on("connect", r))
-    const reply = new Promise(r => raw.once("data", r))
+    const raw = await served(port)
+    const reply = new Promise(r => (raw.once("data", r), raw.once("close", () => r(Buffer.from("closed")))))
     raw.write(Buffer.from([0, 2, 0, 0, 0, 4, 1, 3, 0, 0]))
     assert.deepEqual([...(await reply)], [0, 2, 0, 0, 0, 3, 1, 0x83, 3])
     raw.destroy()
 })
+
+/**
+ * A raw connection the server serves (a read answered on it). The server frees a place only after
+ * closing its end of a connection that went (a round trip to the socket service), and closes a
+ * connection over its limit at once: one closed unanswered is tried again, for up to 10 s.
+ */
+async function served(port) {
+    const deadline = Date.now() + 10000
+    for (;;) {
+        const s = net.connect(port, "127.0.0.1")
+        s.on("error", () => {})
+        const answer = await new Promise(resolve => {
+            s.once("data", resolve)
+            s.once("close", () => resolve(null))
+            s.once("connect", () => s.write(Buffer.from([0, 7, 0, 0, 0, 6, 1, 3, 0, 0x3c, 0, 1])))
+            setTimeout(() => resolve(null), 5000)
+        })
+        if (answer) {
+            assert.deepEqual([...answer], [0, 7, 0, 0, 0, 5, 1, 3, 2, 0, 16])
+            return s
+        }
+        s.destroy()
+        if (Date.now() > deadline) assert.fail("no place freed for a new connection within 10 s")
+        await sleep(100)
+    }
+}

@@ -115,7 +115,9 @@ test("commands when enabled change the BMS; anything else is ignored with a cons
     await w.until(`${prefix}/status`, v => v === "online")
     const sw = JSON.parse(await w.until(`homeassistant/switch/smartbms_${id}/charge_mos/config`))
     assert.equal(sw.command_topic, `${prefix}/set/charge_mos`)
-    await sleep(500)
+    // the dongle subscribes after its discovery and before its state: once the state is here, the
+    // broker has its subscription (one connection, in order)
+    await w.until(`${prefix}/state`)
     await w.c.publishAsync(`${prefix}/set/charge_mos`, "OFF")
     await d.waitForLine("MQTT: command charge_mos OFF: done", { since: d.bootMark, timeoutMs: 10000 })
     assert.equal(d.bms.model.chargeMos, false)
@@ -206,7 +208,9 @@ test("wrong credentials and a stopped broker: clear status, the rest keeps runni
     const { d, prefix } = await mqttDongle(t, b.port)
     await d.waitForLine(/^MQTT: .*; retrying in \d+ s$/, { since: d.bootMark, timeoutMs: 30000 })
     const web = await d.waitForPort(6789)
-    const st = await (await fetch(`http://127.0.0.1:${web}/api/status`)).json()
+    // between its tries (2 s, then 4 s, ...) the dongle says "failed"; during a try, "connecting"
+    let st
+    for (const deadline = Date.now() + 15000; (st = await (await fetch(`http://127.0.0.1:${web}/api/status`)).json()).mqtt.state === "connecting" && Date.now() < deadline; ) await sleep(100)
     assert.equal(st.mqtt.state, "failed")
     assert.equal(st.bms.link, "ok", "polling goes on")
     await d.waitForLine(/^Journal \d+: mqtt_failure since/, { since: d.bootMark, timeoutMs: 10000 })

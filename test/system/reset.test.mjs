@@ -5,7 +5,7 @@ import assert from "node:assert/strict"
 import { spawn } from "node:child_process"
 import os from "node:os"
 import path from "node:path"
-import { startTestDongle, tempDir, CLI, sleep } from "./helpers.mjs"
+import { startTestDongle, tempDir, stopBeforeRemoval, CLI, sleep } from "./helpers.mjs"
 
 test("pressing reset restarts the firmware with its settings intact", async t => {
     const d = await startTestDongle(t)
@@ -40,7 +40,8 @@ test("SIGUSR2 presses the reset button of the command-line host", async t => {
         cwd: os.tmpdir(),
         stdio: ["ignore", "pipe", "pipe"],
     })
-    t.after(() => child.kill("SIGKILL"))
+    const ended = new Promise(r => child.once("close", r))
+    stopBeforeRemoval(t, () => (child.kill("SIGKILL"), ended)) // the host and its VM write in the folder
     let out = ""
     child.stdout.on("data", d => (out += d))
     const until = async (re, ms = 20000) => {
