@@ -6,6 +6,7 @@
 import * as ds from "@devicescript/core"
 import { MqttConnection } from "./client"
 import { BmsPoller } from "../bms/poller"
+import { BmsSnapshot } from "../bms/snapshot"
 import { bmsLink, currentSnapshot, lastSnapshot, linkChanged, pollingPaused } from "../bms/store"
 import { FIRMWARE_VERSION } from "../firmware"
 import { wallClock } from "../platform/clock"
@@ -61,6 +62,12 @@ async function publishDiscovery(client: MqttConnection, prefix: string) {
         await client.publish(m.topic, m.payload, true)
     }
     console.log(`MQTT: Home Assistant discovery: ${entities.length} entities`)
+    return packShape(s)
+}
+
+/** What the discovery's entities depend on in the pack: cells and temperature sensors (0: not read yet). */
+function packShape(s: BmsSnapshot) {
+    return s ? s.cellsMv.length * 100 + s.tempsC.length : 0
 }
 
 async function onCommand(poller: BmsPoller, prefix: string, topic: string, content: Buffer) {
@@ -100,10 +107,13 @@ async function session(poller: BmsPoller, prefix: string) {
         if (mqttStatus.lastError) mqttFailureChanged.emit(false)
         mqttStatus.lastError = ""
         await client.publish(`${prefix}/status`, "online", true)
-        if (setting("mqtt.ha")) await publishDiscovery(client, prefix)
+        let shape = setting("mqtt.ha") ? await publishDiscovery(client, prefix) : -1
         if (setting("mqtt.cmds")) await client.subscribe(`${prefix}/set/#`, async (topic: string, m: Buffer) => await onCommand(poller, prefix, topic, m))
         const periodMs = (setting("mqtt.period") as number) * 1000
         while (client.connected) {
+            // the pack read for the first time (the BMS asleep when the dongle started: no cell
+            // entities yet) or another pack: its entities are announced again
+            if (shape >= 0 && lastSnapshot && packShape(lastSnapshot) !== shape) shape = await publishDiscovery(client, prefix)
             await publishAll(client, prefix)
             await ds.wait(linkChanged, periodMs) // the period, or at once when the link changes
         }

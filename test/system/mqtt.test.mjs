@@ -44,8 +44,11 @@ async function watcher(t, port) {
     return { c, seen, until }
 }
 
-/** `wireless`: a /proc/net/wireless of the host (the Wi-Fi signal), with the station configured */
-async function mqttDongle(t, port, mqttSettings = {}, wireless = null) {
+/**
+ * `wireless`: a /proc/net/wireless of the host (the Wi-Fi signal), with the station configured;
+ * `bmsAsleep`: the BMS does not answer when the dongle starts
+ */
+async function mqttDongle(t, port, mqttSettings = {}, { wireless = null, bmsAsleep = false } = {}) {
     const d = await startTestDongle(t, { bms: { cells: 4, temperatureSensors: 2, soc: 58.2, current: -6.4, capacityAh: 5000 }, ...(wireless ? { wirelessFile: wireless } : {}) })
     await d.waitForLine(/^Reset counter 1/, { timeoutMs: 20000 })
     if (wireless) await d.writeFirmwareSetting("wifi", { ssid: "host-network", pass: "correct horse" })
@@ -54,6 +57,7 @@ async function mqttDongle(t, port, mqttSettings = {}, wireless = null) {
     await d.writeFirmwareSetting("user", { serial: "PACK-77" })
     await d.settleFlash()
     d.bootMark = d.mark()
+    if (bmsAsleep) d.bms.sleep()
     await d.reset()
     const id = (await d.waitForLine(/^Device id: /, { since: d.bootMark })).slice(11)
     return { d, prefix: `smartbms/${id}`, id }
@@ -232,7 +236,7 @@ test("Home Assistant: a Wi-Fi signal entity where the platform reports it (the h
     const w = await watcher(t, b.port)
     const wireless = path.join(tempDir(t, "wireless"), "wireless")
     fs.copyFileSync(new URL("../fixtures/proc-net-wireless.txt", import.meta.url), wireless)
-    const { d, prefix, id } = await mqttDongle(t, b.port, {}, wireless)
+    const { d, prefix, id } = await mqttDongle(t, b.port, {}, { wireless })
     await d.waitForLine('Wi-Fi: station mode, connected to "host-network", IP 127.0.0.1', { since: d.bootMark, timeoutMs: 20000 })
     await d.waitForLine(/^MQTT: Home Assistant discovery: 23 entities$/, { since: d.bootMark, timeoutMs: 30000 })
     const c = JSON.parse(await w.until(`homeassistant/sensor/smartbms_${id}/wifi_rssi/config`))
@@ -243,4 +247,19 @@ test("Home Assistant: a Wi-Fi signal entity where the platform reports it (the h
     assert.equal(await w.until(c.state_topic, v => v === "-56", 10000), "-56")
     fs.writeFileSync(wireless, fs.readFileSync(wireless, "utf8").replace("-56.", "-71."))
     assert.equal(await w.until(c.state_topic, v => v === "-71", 20000), "-71")
+})
+
+test("Home Assistant: the BMS asleep when the dongle starts: its cells and sensors are announced once it answers", async t => {
+    const b = await broker(t)
+    const w = await watcher(t, b.port)
+    const { d, prefix, id } = await mqttDongle(t, b.port, {}, { bmsAsleep: true })
+    await d.waitForLine(/^MQTT: Home Assistant discovery: 16 entities$/, { since: d.bootMark, timeoutMs: 30000 })
+    assert.ok(![...w.seen.keys()].some(k => k.includes("/cell_1/")), "no cell entity before the pack was read")
+    d.bms.wake()
+    await d.waitForLine(/^MQTT: Home Assistant discovery: 22 entities$/, { since: d.bootMark, timeoutMs: 30000 })
+    const cell = JSON.parse(await w.until(`homeassistant/sensor/smartbms_${id}/cell_4/config`, () => true, 5000))
+    assert.equal(cell.state_topic, `${prefix}/cell/4`)
+    await w.until(`homeassistant/sensor/smartbms_${id}/temp_2/config`, () => true, 5000)
+    const mv = Number(await w.until(`${prefix}/cell/4`, v => Number(v) > 0, 10000))
+    assert.ok(Math.abs(mv - d.bms.model.cellVoltagesMv()[3]) <= 20, `cell 4: ${mv} mV published, the pack's ${d.bms.model.cellVoltagesMv()[3]}`)
 })
