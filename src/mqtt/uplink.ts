@@ -47,7 +47,8 @@ async function publishAll(client: MqttConnection, prefix: string) {
     mqttStatus.published++
 }
 
-async function publishDiscovery(client: MqttConnection, prefix: string) {
+/** `old`: the pack shape announced before (packShape) */
+async function publishDiscovery(client: MqttConnection, prefix: string, old: number) {
     const s = lastSnapshot
     const id = ds.deviceIdentifier("self")
     const serial = setting("user.serial") as string
@@ -56,10 +57,21 @@ async function publishDiscovery(client: MqttConnection, prefix: string) {
         name: `Smart BMS ${serial || setting("user.location") || id.slice(-4)}`,
         url: `http://${networkState().ip}:${setting("ports.web")}/`, // connected to the broker: the network is up
     }
-    const entities = discoveryEntities(s ? s.cellsMv.length : 0, s ? s.tempsC.length : 0, setting("mqtt.cmds"), (await wifiSignalDbm()) !== null)
+    const cells = s ? s.cellsMv.length : 0
+    const temps = s ? s.tempsC.length : 0
+    const entities = discoveryEntities(cells, temps, setting("mqtt.cmds"), (await wifiSignalDbm()) !== null)
     for (const e of entities) {
         const m = discoveryMessage(setting("mqtt.haPrefix"), prefix, dev, e)
         await client.publish(m.topic, m.payload, true)
+    }
+    // a unit with fewer cells or sensors than the one before (swapped): what it lacks is removed (an
+    // empty retained config and value), never left showing the old pack's last values
+    for (let k = 0; k < 2; k++) {
+        const name = k ? "temp" : "cell"
+        for (let i = (k ? temps : cells) + 1; i <= (k ? old % 100 : old / 100); i++) {
+            await client.publish(`${setting("mqtt.haPrefix")}/sensor/smartbms_${id}/${name}_${i}/config`, "", true)
+            await client.publish(`${prefix}/${name}/${i}`, "", true)
+        }
     }
     console.log(`MQTT: Home Assistant discovery: ${entities.length} entities`)
     return packShape(s)
@@ -107,13 +119,13 @@ async function session(poller: BmsPoller, prefix: string) {
         if (mqttStatus.lastError) mqttFailureChanged.emit(false)
         mqttStatus.lastError = ""
         await client.publish(`${prefix}/status`, "online", true)
-        let shape = setting("mqtt.ha") ? await publishDiscovery(client, prefix) : -1
+        let shape = setting("mqtt.ha") ? await publishDiscovery(client, prefix, 0) : -1
         if (setting("mqtt.cmds")) await client.subscribe(`${prefix}/set/#`, async (topic: string, m: Buffer) => await onCommand(poller, prefix, topic, m))
         const periodMs = (setting("mqtt.period") as number) * 1000
         while (client.connected) {
             // the pack read for the first time (the BMS asleep when the dongle started: no cell
             // entities yet) or another pack: its entities are announced again
-            if (shape >= 0 && lastSnapshot && packShape(lastSnapshot) !== shape) shape = await publishDiscovery(client, prefix)
+            if (shape >= 0 && lastSnapshot && packShape(lastSnapshot) !== shape) shape = await publishDiscovery(client, prefix, shape)
             await publishAll(client, prefix)
             await ds.wait(linkChanged, periodMs) // the period, or at once when the link changes
         }

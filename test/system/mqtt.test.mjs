@@ -9,6 +9,7 @@ import mqtt from "mqtt"
 import fs from "node:fs"
 import path from "node:path"
 import { startTestDongle, sleep, tempDir } from "./helpers.mjs"
+import { VirtualBms } from "../../host/bms/virtual-bms.mjs"
 
 const USER = "dongle"
 const PASSWORD = "mqtt-secret-9"
@@ -262,4 +263,23 @@ test("Home Assistant: the BMS asleep when the dongle starts: its cells and senso
     await w.until(`homeassistant/sensor/smartbms_${id}/temp_2/config`, () => true, 5000)
     const mv = Number(await w.until(`${prefix}/cell/4`, v => Number(v) > 0, 10000))
     assert.ok(Math.abs(mv - d.bms.model.cellVoltagesMv()[3]) <= 20, `cell 4: ${mv} mV published, the pack's ${d.bms.model.cellVoltagesMv()[3]}`)
+})
+
+test("Home Assistant: a unit swapped for one with fewer cells and sensors: their entities and values are removed, not left stale", async t => {
+    const b = await broker(t)
+    const w = await watcher(t, b.port)
+    const { d, prefix, id } = await mqttDongle(t, b.port)
+    await d.waitForLine(/^MQTT: Home Assistant discovery: 22 entities$/, { since: d.bootMark, timeoutMs: 30000 })
+    await w.until(`${prefix}/cell/4`, v => Number(v) > 0, 10000)
+    await w.until(`${prefix}/temp/2`, v => v !== "", 10000)
+    const since = d.mark()
+    d.swapBms(new VirtualBms({ cells: 2, temperatureSensors: 1, soc: 50 }))
+    await d.waitForLine(/^MQTT: Home Assistant discovery: 19 entities$/, { since, timeoutMs: 30000 })
+    // an empty retained message removes the entity from Home Assistant and the value from the broker
+    for (const topic of [`homeassistant/sensor/smartbms_${id}/cell_3/config`, `homeassistant/sensor/smartbms_${id}/cell_4/config`, `homeassistant/sensor/smartbms_${id}/temp_2/config`, `${prefix}/cell/3`, `${prefix}/cell/4`, `${prefix}/temp/2`])
+        assert.equal(await w.until(topic, v => v === "", 10000), "", topic)
+    const late = await watcher(t, b.port) // what Home Assistant starting now would find
+    await late.until(`homeassistant/sensor/smartbms_${id}/cell_2/config`, () => true, 5000)
+    await sleep(500)
+    assert.ok(![...late.seen.keys()].some(k => /cell_[34]\/config|temp_2\/config|\/cell\/[34]$|\/temp\/2$/.test(k)), [...late.seen.keys()].join(", "))
 })
