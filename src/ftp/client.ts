@@ -23,9 +23,14 @@ export class FtpClient {
     }
 
     /** Sends a command; its reply must have one of the codes `ok`, or FtpError(`what`). */
-    private async command(cmd: string, ok: number[], what: string) {
+    /** Sends a command; its reply, whatever it says. */
+    private async ask(cmd: string) {
         await this.conn.write(cmd + "\r\n")
-        const r = await this.reply()
+        return await this.reply()
+    }
+
+    private async command(cmd: string, ok: number[], what: string) {
+        const r = await this.ask(cmd)
         if (ok.indexOf(r.code) < 0) throw new FtpError(`${what}: ${r.code} ${r.text}`)
         return r
     }
@@ -47,8 +52,7 @@ export class FtpClient {
 
     /** A passive data connection: EPSV, or PASV when the server has no EPSV. */
     private async dataConnection(): Promise<TcpConnection> {
-        await this.conn.write("EPSV\r\n")
-        let r = await this.reply()
+        let r = await this.ask("EPSV")
         let port = r.code === 229 ? epsvPort(r.text) : 0
         if (!port) {
             r = await this.command("PASV", [227], "passive mode")
@@ -64,14 +68,12 @@ export class FtpClient {
     }
 
     async makeFolder(name: string) {
-        await this.conn.write(`MKD ${name}\r\n`)
-        await this.reply() // 257 made, 550 exists: both fine
+        await this.ask(`MKD ${name}`) // 257 made, 550 exists: both fine
     }
 
     /** The server's size of `remote` in bytes (RFC 3659 SIZE, binary type), or -1 (refused, missing). */
     async size(remote: string) {
-        await this.conn.write(`SIZE ${remote}\r\n`)
-        const r = await this.reply()
+        const r = await this.ask(`SIZE ${remote}`)
         return r.code === 213 ? parseInt(r.text) : -1
     }
 
@@ -82,8 +84,7 @@ export class FtpClient {
     async store(remote: string, size: number, chunk: (offset: number) => Promise<Buffer>, from = 0) {
         const data = await this.dataConnection()
         try {
-            await this.conn.write(`${from ? "APPE" : "STOR"} ${remote}\r\n`)
-            const r = await this.reply()
+            const r = await this.ask(`${from ? "APPE" : "STOR"} ${remote}`)
             if (r.code !== 125 && r.code !== 150) {
                 if (from) return false
                 throw new FtpError(`upload ${remote}: ${r.code} ${r.text}`)
@@ -117,8 +118,7 @@ export class FtpClient {
     async quit() {
         if (!this.conn) return
         try {
-            await this.conn.write("QUIT\r\n")
-            await this.reply()
+            await this.ask("QUIT")
         } catch (e) {
             // leaving anyway
         }

@@ -47,7 +47,7 @@ export async function startPcmasterBridge(uart: BmsUart, poller: BmsPoller) {
     }
 
     // replies back to the client, and the end of idle sessions; between sessions it sleeps until one
-    // starts (a 10 ms tick with nobody there was most of the idle dongle's wake-ups)
+    // starts (no 10 ms tick of its own while nobody uses the bridge)
     startTask("PCMaster replies", async () => {
         for (;;) {
             if (session.owner === "") await sessionStarted.wait()
