@@ -188,15 +188,15 @@ export class Dongle extends EventEmitter {
                 this.log("the firmware rebooted the chip")
                 setTimeout(() => this.restartChip(Reason.Software, "ds.reboot()"), 50)
             },
-            onExit: (code, signal) => {
-                if (this.stopped || boot !== this.boots || vm.killedOnPurpose) return
-                // the chip would have reset itself: so does the host, whatever killed the VM
+            onCrash: why => {
+                if (this.stopped || boot !== this.boots) return
+                // the chip would have reset itself: so does the host, whatever stopped the VM
                 this.crashes++
-                const why = `${signal ? "signal " + signal : "exit code " + code}${lastWords.length ? ": " + lastWords.join(" | ") : ""}`
-                this.log(`the DeviceScript VM crashed (${why}); restarting it in ${PANIC_RESET_MS} ms, as the chip resets after a panic`)
-                this.emit("crash", why)
+                const said = `${why}${lastWords.length ? ": " + lastWords.join(" | ") : ""}`
+                this.log(`the DeviceScript VM crashed (${said}); restarting it in ${PANIC_RESET_MS} ms, as the chip resets after a panic`)
+                this.emit("crash", said)
                 setTimeout(() => {
-                    if (!this.stopped && boot === this.boots) this.restartChip(Reason.Panic, `VM crashed: ${signal ?? "exit code " + code}`)
+                    if (!this.stopped && boot === this.boots) this.restartChip(Reason.Panic, `VM crashed: ${why}`)
                 }, PANIC_RESET_MS)
             },
         })
@@ -325,10 +325,10 @@ export class Dongle extends EventEmitter {
      */
     crash() {
         this.log("crashing the firmware (as a chip panic)")
-        this.vm?.child.kill("SIGUSR2") // vm-preload.cjs: the VM exits as on a failed assertion
+        this.vm?.crash()
     }
 
-    /** The chip resets for `reason`: a new VM process, every host service back to its power-on state. */
+    /** The chip resets for `reason`: a new VM, every host service back to its power-on state. */
     async restartChip(reason, detail) {
         await this.vm?.kill()
         this.sockets.closeAll()

@@ -1,13 +1,9 @@
-// The Jacdac link between the host's bus and its DeviceScript VM process: a pipe (a Unix socket pair,
-// the VM process's file descriptor 3) with a jacdac-ts transport of the host's bus on the host's end.
-// Frames go straight from one to the other, with no hub and no TCP stack in between: over loopback
-// TCP the sender pays for both ends of the stack, and the link carries about 75 frames a second
-// while the BMS is polled. Frames on the pipe as host/frames.cjs writes them; those of one event-loop
-// turn leave in one write (a VM turn often answers with several).
-import { createRequire } from "node:module"
+// The Jacdac link between the host's bus and its DeviceScript VM (host/vm.mjs), both in the host
+// runtime's process: a frame goes from one to the other as a function call, with no pipe, hub or TCP
+// stack in between (the link carries about 60 frames a second while the BMS is polled). Each
+// direction is queued and handed over after the current turn: the VM is never entered from inside
+// one of its own calls, and the frames of one turn travel together, as they did over a wire.
 import { jd } from "./services/jacdac.mjs"
-
-const { frameReader, frameWriter } = createRequire(import.meta.url)("./frames.cjs")
 
 class VmLinkTransport extends jd.Transport {
     constructor(link) {
@@ -28,43 +24,58 @@ class VmLinkTransport extends jd.Transport {
 
 export class VmLink {
     constructor() {
-        this.vm = null // the pipe to the VM process
-        this.running = false // the VM in it has sent its first frame
-        this.write = null
+        this.vm = null // the VM running now (none while the chip is in reset)
+        this.toVm = []
+        this.toBus = []
+        this.flushing = false
         /** the host bus's end: new jd.JDBus([link.transport], ...) */
         this.transport = new VmLinkTransport(this)
     }
 
-    /** The pipe to a new VM process (after a reset, the old one is gone). */
-    attach(pipe) {
-        if (this.vm && this.vm !== pipe) this.vm.destroy()
-        this.vm = pipe
-        this.write = frameWriter(pipe)
-        // frames reach the VM once it runs (its first frame says so), as the hub sent them only to a
-        // VM connected to it: what the bus says while the VM process loads is not queued for it
-        this.running = false
-        pipe.on("data", frameReader(frame => {
-            if (this.vm === pipe) this.running = true
-            this.transport.handleFrame(new Uint8Array(frame))
-        }))
-        pipe.on("error", () => {})
-        pipe.on("close", () => {
-            if (this.vm === pipe) {
-                this.vm = null
-                this.write = null
-                this.running = false
-            }
-        })
+    /** A new VM runs (after a reset, the old one is gone): what was queued for the old one is dropped. */
+    attach(vm) {
+        this.vm = vm
+        this.toVm = []
+    }
+
+    detach(vm) {
+        if (this.vm !== vm) return
+        this.vm = null
+        this.toVm = []
+        this.toBus = []
     }
 
     /** A frame from the host's bus to the VM (dropped while no VM runs: the chip is in reset). */
     send(frame) {
-        if (this.running && !this.vm.destroyed) this.write(frame)
+        if (!this.vm) return
+        this.toVm.push(Uint8Array.from(frame))
+        this.schedule()
+    }
+
+    /** A frame the VM `vm` sent (one that was stopped since says nothing more). */
+    fromVm(vm, frame) {
+        if (vm !== this.vm) return
+        this.toBus.push(frame)
+        this.schedule()
+    }
+
+    schedule() {
+        if (this.flushing) return
+        this.flushing = true
+        setImmediate(() => this.flush())
+    }
+
+    flush() {
+        this.flushing = false
+        const toBus = this.toBus
+        const toVm = this.toVm
+        this.toBus = []
+        this.toVm = []
+        for (const frame of toBus) this.transport.handleFrame(frame)
+        for (const frame of toVm) this.vm?.receive(frame)
     }
 
     close() {
-        this.vm?.destroy()
-        this.vm = null
-        this.running = false
+        if (this.vm) this.detach(this.vm)
     }
 }

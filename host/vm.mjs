@@ -1,24 +1,39 @@
-// The DeviceScript VM (WASM) of one dongle, as a child process (host/vm-child.cjs): it talks to the
-// host's bus over the VM link (host/vm-link.mjs, its fd 3), runs the firmware image and keeps its
-// flash (program and settings) in STATE/.devicescript/flash/sim.bin.
-// Restarting this process is exactly what the EN button does to the chip.
-import { spawn } from "node:child_process"
-import { fileURLToPath } from "node:url"
+// The DeviceScript VM (WebAssembly) of one dongle, run in the host runtime's own process: it talks to
+// the host's bus over the VM link (host/vm-link.mjs), runs the firmware image and keeps its flash
+// (program and settings) in STATE/.devicescript/flash/sim.bin.
+//
+// In the host's process, not a child process of its own: each frame between the bus and the VM is a
+// function call instead of a write, a wake-up and a read on both ends of a pipe, and the host runtime
+// is one Node process, not two (docs/host-runtime.md, "Idle cost": half the idle CPU and 50 MB of
+// memory). Starting a new VM instance (a fresh WebAssembly memory, the image deployed from the flash
+// file) is exactly what the EN button does to the chip.
+//
+// How a VM ends, and what the host makes of it (host/dongle.mjs):
+// - the program reboots the chip (ds.reboot(): the VM's exit with status 0) → onReboot;
+// - the VM's C code aborts (a failed assertion, abort()), exits with another status, or one of its
+//   turns throws (a WebAssembly trap) → onCrash(why), the chip's panic reset;
+// - crash() (key `p`) aborts it the same way, on purpose.
+// A program's uncaught exception (PANIC 60004...) is not an end: the VM restarts the program itself.
+//
+// One change to the VM, on the host only: DeviceScript throttles the packets a program sends to
+// 20 ms each after a burst of five (jdiface.c, THROTTLE_COST_MS), so every awaited Jacdac command
+// costs a 20 ms tick once traffic flows. On the host that throttle, not the work, made a Modbus
+// request take 60 ms and a status page 250 ms (docs/host-runtime.md). packetCostMs (default 1) sets
+// the cost per packet; 20 is the chip's timing.
+import { createRequire } from "node:module"
 import fs from "node:fs"
 import path from "node:path"
-import readline from "node:readline"
 
-const CHILD = fileURLToPath(new URL("./vm-child.cjs", import.meta.url))
-const PRELOAD = fileURLToPath(new URL("./vm-preload.cjs", import.meta.url))
-/** Extra Node flags for the VM process, e.g. "--cpu-prof" to profile it (it writes the profile when it exits by itself). */
-const NODE_ARGS = (process.env.SMARTBMS_VM_NODE_ARGS ?? "").split(" ").filter(Boolean)
-const NOISE = /^(using devs:|connected to |self-deployed |disconnect)/
+const require = createRequire(import.meta.url)
+const { loadVm, setPacketCost, DEVICE_COST_MS } = require("./vm-module.cjs")
+const { installHeapMeter } = require("./heap-meter.cjs")
 
 /** The VM's flash: the ESP32-C3's fstor partition (devicescript-esp32: 64 pages of 4 KB). */
 export const FLASH_BYTES = 256 * 1024
 /** What `devs run` gave the VM before: a flash file of this size is kept at it (its settings stay). */
 export const OLD_FLASH_BYTES = 128 * 1024
 const FLASH_FILE = path.join(".devicescript", "flash", "sim.bin")
+const DEFAULT_PACKET_COST_MS = 1
 
 const FSTOR_MAGIC = [0x52545346, 0x6becea0a]
 
@@ -41,55 +56,142 @@ export function flashBytesFor(stateDir) {
     return FLASH_BYTES
 }
 
+let loaded = null // the VM module, loaded once per process
+const binaries = new Map() // packet cost → the VM's binary with that throttle
+
+function vmBinary(costMs) {
+    if (!loaded) {
+        loaded = loadVm()
+        // the heap meter (SMARTBMS_HEAP_LOG, host/heap-meter.cjs) wraps the VMs started from now on
+        if (process.env.SMARTBMS_HEAP_LOG)
+            installHeapMeter(process.env.SMARTBMS_HEAP_LOG, process.env.SMARTBMS_HEAP_GC_STRESS === "1", process.env.SMARTBMS_HEAP_CENSUS)
+    }
+    let binary = binaries.get(costMs)
+    if (!binary) {
+        binary = loaded.wasmBinary.slice()
+        if (costMs !== DEVICE_COST_MS && !setPacketCost(binary, costMs)) {
+            process.stderr.write(`the VM's packet throttle was not found: running with the chip's ${DEVICE_COST_MS} ms per packet\n`)
+            binary = loaded.wasmBinary
+        }
+        binaries.set(costMs, binary)
+    }
+    return binary
+}
+
+/** The VM's console as `devs run` prints it: dmesg lines with a marker (`# 123 text` has its time). */
+function dmesgText(line) {
+    const m = /^\s*([*!?>#]) (.*)/.exec(line)
+    if (!m) return null
+    if (m[1] !== "#") return m[2]
+    const sp = m[2].indexOf(" ")
+    return sp < 0 ? m[2] : `${m[2].slice(0, sp)}ms ${m[2].slice(sp + 1)}`
+}
+
 /**
+ * Starts a VM; returns at once (it loads in the background).
  * @param {object} o
  * @param {string} o.image the firmware (.devs)
  * @param {string} o.stateDir flash lives here
  * @param {import('./vm-link.mjs').VmLink} o.link the host's end of the Jacdac link
  * @param {number} [o.packetCostMs] the VM's throttle per sent packet (default 1 ms; the chip's is 20)
- * @param {number} [o.flashBytes] the VM's flash (default: flashBytesFor(stateDir))
+ * @param {number} o.flashBytes the VM's flash (flashBytesFor(stateDir))
  * @param {string} o.deviceId 16 hex digits
  * @param {(line:string)=>void} o.onConsole one line of the dongle's console
- * @param {(code:number|null, signal:string|null)=>void} o.onExit
+ * @param {(why:string)=>void} o.onCrash the VM died by itself (or by crash()): the chip's panic reset
  * @param {()=>void} o.onReboot the program called ds.reboot(): the chip resets
  */
-export function startVm({ image, stateDir, link, packetCostMs, flashBytes, deviceId, onConsole, onExit, onReboot }) {
-    const child = spawn(
-        process.execPath,
-        [...NODE_ARGS, "-r", PRELOAD, CHILD, path.resolve(image), deviceId],
-        { cwd: stateDir, env: { ...process.env, SMARTBMS_VM_FLASH_BYTES: String(flashBytes ?? flashBytesFor(stateDir)), ...(packetCostMs === undefined ? {} : { SMARTBMS_VM_PACKET_COST_MS: String(packetCostMs) }) }, stdio: ["ignore", "pipe", "pipe", "pipe"] },
-    )
-    link.attach(child.stdio[3])
-    let exiting = false
-    const onLine = line => {
-        line = line.replace(/\x1B\[[0-9;]*m/g, "")
-        // ds.reboot() ends the WASM program (emscripten's exit); on the ESP32 the chip resets
-        if (/^program exited \(with status: \d+\)/.test(line)) {
-            exiting = true
-            vm.killedOnPurpose = true // what follows is the reboot, not a crash
-            onReboot?.()
-            return
+export function startVm(o) {
+    return new Vm(o)
+}
+
+class Vm {
+    constructor(o) {
+        this.o = o
+        this.inst = null
+        this.ended = false // stopped, rebooted or crashed: it runs no more
+        this.loading = this.load().catch(e => this.crashed(`the VM did not start: ${e.message}`))
+    }
+
+    async load() {
+        const { image, stateDir, link, packetCostMs, flashBytes, deviceId, onConsole } = this.o
+        const wasmBinary = vmBinary(packetCostMs ?? DEFAULT_PACKET_COST_MS)
+        const print = (...args) => this.ended || onConsole(args.join(" "))
+        const console = { log: print, info: print, warn: print, error: print, debug: print }
+        const inst = await loaded.factory(console)({
+            wasmBinary,
+            print,
+            printErr: line => this.ended || /^program exited \(with status/.test(line) || onConsole(line),
+            // the VM's exit(): ds.reboot() exits with 0; anything else is a fatal error of the VM
+            quit: (status, toThrow) => {
+                if (status === 0) this.rebooted()
+                else this.crashed(`exit status ${status}`)
+                throw toThrow
+            },
+            onAbort: what => this.crashed(String(what)),
+        })
+        if (this.ended) return // stopped while it loaded
+        this.inst = inst
+        inst.dmesg = line => {
+            const text = dmesgText(line)
+            if (text !== null) print(text)
         }
-        if (exiting) return // emscripten's ExitStatus dump
-        const m = /^(?:WASM|VM|DEV)> (.*)$/.exec(line)
-        if (m) onConsole(m[1])
-        else if (line.trim() && !NOISE.test(line)) onConsole(line)
+        inst.log = print
+        // every exception out of a VM turn stops the VM (the module's loop ends): a crash, unless
+        // it is the exit of a reboot or of a crash already reported
+        inst.error = e => this.ended || this.crashed(e?.message ?? String(e))
+        const flashFile = path.join(stateDir, FLASH_FILE)
+        fs.mkdirSync(path.dirname(flashFile), { recursive: true })
+        inst.flashSize = flashBytes
+        inst.flashLoad = () => {
+            try {
+                return new Uint8Array(fs.readFileSync(flashFile))
+            } catch {
+                return new Uint8Array(0)
+            }
+        }
+        inst.flashSave = buf => fs.writeFileSync(flashFile, buf)
+        inst.sendPacket = frame => link.fromVm(this, frame)
+        link.attach(this)
+        if (deviceId) inst.devsSetDeviceId(deviceId)
+        inst.devsStart()
+        const r = inst.devsDeploy(fs.readFileSync(image))
+        if (r) throw new Error(`deploy error ${r}`)
     }
-    const vm = {
-        child,
-        /** true once the host stopped it (reset, stop) or the firmware rebooted: its exit is no crash */
-        killedOnPurpose: false,
-        async kill() {
-            vm.killedOnPurpose = true
-            if (child.exitCode !== null || child.signalCode !== null) return
-            const exited = new Promise(resolve => child.once("exit", resolve))
-            child.kill("SIGKILL") // a reset or power loss gives the program no chance to tidy up
-            await exited
-        },
+
+    /** A frame from the bus (the link calls it between turns). */
+    receive(frame) {
+        if (!this.ended) this.inst.handlePacket(frame)
     }
-    readline.createInterface({ input: child.stdout }).on("line", onLine)
-    readline.createInterface({ input: child.stderr }).on("line", onLine)
-    // "close", not "exit": every line the VM printed (its last words, "program exited") is read first
-    child.on("close", (code, signal) => onExit?.(code, signal))
-    return vm
+
+    halt() {
+        this.ended = true
+        this.o.link.detach(this)
+        try {
+            this.inst?.devsStop()
+        } catch {}
+    }
+
+    rebooted() {
+        if (this.ended) return
+        this.halt()
+        setImmediate(() => this.o.onReboot?.())
+    }
+
+    crashed(why) {
+        if (this.ended) return
+        this.halt()
+        setImmediate(() => this.o.onCrash?.(why))
+    }
+
+    /** The host stops it (reset, power off, host stopped): nothing is reported. */
+    async kill() {
+        this.ended = true
+        await this.loading
+        this.halt()
+    }
+
+    /** Key `p`: the VM aborts, as its C code does on a failed assertion; onCrash follows. */
+    crash() {
+        this.crashed("panic requested (key p)")
+    }
 }

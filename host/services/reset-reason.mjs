@@ -26,7 +26,7 @@ export class ResetReasonServer extends jd.JDServiceServer {
         this.detail.setValues([detail])
     }
 
-    /** The chip resets (the VM process starts anew) for `reason`. */
+    /** The chip resets (a new VM starts) for `reason`. */
     chipReset(reason, detail) {
         this.acknowledged = false
         this.set(reason, detail)

@@ -1,11 +1,7 @@
-// The DeviceScript VM process of one dongle: `node -r host/vm-preload.cjs host/vm-child.cjs IMAGE
-// DEVICE_ID`, started by host/vm.mjs with the state folder as its working directory.
-//
-// It does what `devs run IMAGE --tcp` does, and nothing else: the WASM VM of the pinned
-// @devicescript/cli talks to the host's bus over the VM link (file descriptor 3, host/vm-link.mjs), keeps its flash in
-// .devicescript/flash/sim.bin, deploys the image and prints the VM's console. The cli bundle holds the
-// whole toolchain (TypeScript compiler, debugger, ...): loading it costs about 200 MB of memory, so
-// only the VM's own module is taken out of it (read from node_modules at start, never copied).
+// The DeviceScript VM (WebAssembly) of the pinned @devicescript/cli, loaded for host/vm.mjs. The cli
+// bundle holds the whole toolchain (TypeScript compiler, debugger, ...): loading it costs about 200 MB
+// of memory, so only the VM's own module is taken out of it (read from node_modules once, never
+// copied).
 //
 // One change to the VM, on the host only: DeviceScript throttles the packets a program sends to
 // 20 ms each after a burst of five (jdiface.c, THROTTLE_COST_MS), so every awaited Jacdac command
@@ -15,20 +11,19 @@
 "use strict"
 const fs = require("fs")
 const path = require("path")
-const net = require("net")
 const vm = require("vm")
-const { frameReader, frameWriter } = require("./frames.cjs")
 
 const CLI = require.resolve("@devicescript/cli/built/devicescript-cli.cjs")
 const VM_MODULE = "var require_devicescript_vm = __commonJS("
 const WASM_URI = /wasmBinaryFile = "data:application\/octet-stream;base64,([A-Za-z0-9+/=]+)"/
-const FLASH_FILE = path.join(".devicescript", "flash", "sim.bin")
 const DEVICE_COST_MS = 20
-/** The flash of the VM: 256 KB, the ESP32-C3's fstor partition (host/vm.mjs decides, see flashBytesFor). */
-const FLASH_BYTES = Number(process.env.SMARTBMS_VM_FLASH_BYTES ?? 256 * 1024)
-const LINK_FD = 3
 
-/** The VM module's factory and its WebAssembly binary, out of the cli bundle. */
+/**
+ * The VM out of the cli bundle: its WebAssembly binary and `factory(console)`, which evaluates the VM
+ * module anew with `console` as the console its code prints to (the VM prints some lines, a program
+ * panic's "PANIC 60004" for one, straight to `console.log`: each VM's lines go to its own dongle).
+ * Call the module it returns with the emscripten options to start one VM.
+ */
 function loadVm() {
     // a Buffer, not a string: only the VM module is decoded, and the 28 MB file is freed at once
     const file = fs.readFileSync(CLI)
@@ -37,11 +32,16 @@ function loadVm() {
     const body = end < 0 ? "" : file.toString("utf8", start + VM_MODULE.length, end + 2) // { "runtime/devicescript-vm/...js"(exports, module2) { ... } }
     const wasm = WASM_URI.exec(body)
     if (!wasm) throw new Error(`the DeviceScript VM was not found in ${CLI} (not @devicescript/cli 2.16.4?)`)
-    const wrapper = vm.runInThisContext(`(function (require, __filename, __dirname) { return (${body}) })`, { filename: CLI })
-    const modules = wrapper(require, CLI, path.dirname(CLI))
-    const mod = { exports: {} }
-    modules[Object.keys(modules)[0]](mod.exports, mod)
-    return { factory: mod.exports, wasmBinary: new Uint8Array(Buffer.from(wasm[1], "base64")) }
+    // the binary is handed to the VM (its wasmBinary option): the module's copy as base64 is left out
+    const code = body.slice(0, wasm.index) + 'wasmBinaryFile = "data:application/octet-stream;base64,"' + body.slice(wasm.index + wasm[0].length)
+    const wrapper = vm.runInThisContext(`(function (require, __filename, __dirname, console) { return (${code}) })`, { filename: CLI })
+    const factory = console => {
+        const modules = wrapper(require, CLI, path.dirname(CLI), console)
+        const mod = { exports: {} }
+        modules[Object.keys(modules)[0]](mod.exports, mod)
+        return mod.exports
+    }
+    return { factory, wasmBinary: new Uint8Array(Buffer.from(wasm[1], "base64")) }
 }
 
 /** Reads an unsigned LEB128 at `at.p`, moving it on. */
@@ -138,60 +138,4 @@ function setPacketCost(bytes, costMs) {
     return true
 }
 
-/** The console of the VM as `devs run` prints it: lines with a marker, after "WASM> ". */
-function dmesg(line) {
-    const m = /^\s*([*!?>#]) (.*)/.exec(line)
-    if (!m) return
-    let text = m[2]
-    if (m[1] === "#") {
-        const sp = text.indexOf(" ")
-        text = sp < 0 ? text : `${text.slice(0, sp)}ms ${text.slice(sp + 1)}`
-    }
-    process.stdout.write(`WASM> ${text}\n`)
-}
-
-/**
- * The VM's end of the link: frames from the host go into the VM at once (it runs a turn for each),
- * frames the VM sends in one turn leave in one write. The host gone, the VM process ends.
- */
-function connectLink(inst) {
-    const sock = new net.Socket({ fd: LINK_FD, readable: true, writable: true })
-    const write = frameWriter(sock)
-    inst.sendPacket = frame => write(frame)
-    sock.on("data", frameReader(frame => inst.handlePacket(new Uint8Array(frame))))
-    sock.on("error", () => {})
-    sock.on("close", () => process.exit(0))
-}
-
-async function main() {
-    const [image, deviceId] = process.argv.slice(2)
-    const cost = Number(process.env.SMARTBMS_VM_PACKET_COST_MS ?? 1)
-    if (!image) throw new Error("usage: node vm-child.cjs IMAGE [DEVICE_ID] (the Jacdac link on fd 3)")
-    if (!(Number.isInteger(cost) && cost >= 0 && cost <= 63)) throw new Error(`SMARTBMS_VM_PACKET_COST_MS must be 0..63, not ${process.env.SMARTBMS_VM_PACKET_COST_MS}`)
-    const program = fs.readFileSync(image)
-    const { factory, wasmBinary } = loadVm()
-    if (cost !== DEVICE_COST_MS && !setPacketCost(wasmBinary, cost))
-        process.stderr.write(`the VM's packet throttle was not found: running with the chip's ${DEVICE_COST_MS} ms per packet\n`)
-    const inst = await factory({ wasmBinary })
-    inst.dmesg = dmesg
-    connectLink(inst)
-    fs.mkdirSync(path.dirname(FLASH_FILE), { recursive: true })
-    inst.flashSize = FLASH_BYTES
-    inst.flashLoad = () => {
-        try {
-            return new Uint8Array(fs.readFileSync(FLASH_FILE))
-        } catch {
-            return new Uint8Array(0)
-        }
-    }
-    inst.flashSave = buf => fs.writeFileSync(FLASH_FILE, buf)
-    if (deviceId) inst.devsSetDeviceId(deviceId)
-    inst.devsStart()
-    const r = inst.devsDeploy(program)
-    if (r) throw new Error(`deploy error: ${r}`)
-}
-
-main().catch(e => {
-    process.stderr.write(`${e.message}\n`)
-    process.exit(2)
-})
+module.exports = { loadVm, setPacketCost, DEVICE_COST_MS }

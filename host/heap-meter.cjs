@@ -1,25 +1,4 @@
-// Loaded into the DeviceScript VM process (node -r): what the host needs of it besides running the
-// firmware (host/vm-child.cjs): it ends with its host, dies on request like a crash, and meters its heap.
-// The VM belongs to its host runtime: when that process is gone (even killed with SIGKILL, which
-// gives it no chance to stop the VM), the VM exits instead of running on as an orphan.
-const hostPid = process.ppid
-setInterval(() => {
-    try {
-        process.kill(hostPid, 0)
-    } catch {
-        process.exit(0)
-    }
-    if (process.ppid !== hostPid) process.exit(0)
-}, 1000).unref()
-
-// The host's key `p` (Dongle.crash()): the VM dies the way it does on a failed assertion in its C
-// code (exit code 1 after a message), so the host's crash handling is the one a real crash gets.
-process.on("SIGUSR2", () => {
-    process.stderr.write("panic requested by the host (key p)\n")
-    process.exit(1)
-})
-
-// ---------------------------------------------------------------------------------------------
+"use strict"
 // Heap meter (SMARTBMS_HEAP_LOG=FILE): the firmware's GC heap, read from the VM's WebAssembly memory.
 // DeviceScript keeps its objects in one chunk of JD_GC_KB (64) KB, preceded by the collector's
 // state: six 32-bit words {first_free, first_chunk, num_alloc, gc_threshold, curr_alloc, ctx}, with
@@ -40,8 +19,7 @@ process.on("SIGUSR2", () => {
 // characters: with SMARTBMS_HEAP_GC_STRESS=1 that is the live set, the way to find what holds memory.
 // Each collection that leaves more than any before also writes one (marked afterGc): what was live at
 // the worst moment; SMARTBMS_HEAP_CENSUS_RECORDS=1 writes only those.
-const heapLog = process.env.SMARTBMS_HEAP_LOG
-if (heapLog) installHeapMeter(heapLog, process.env.SMARTBMS_HEAP_GC_STRESS === "1", process.env.SMARTBMS_HEAP_CENSUS)
+// host/vm.mjs installs it, once per process, before the first VM starts; it meters the VM started last.
 
 function installHeapMeter(file, gcStress, censusFile) {
     const fs = require("fs")
@@ -372,7 +350,11 @@ function installHeapMeter(file, gcStress, censusFile) {
                 }
             }
         }
-        exportsRef = exp
+        exportsRef = exp // a new VM (the chip reset): its own memory, heap and stress setting
+        words = null
+        gc = -1
+        prev = null
+        stressOn = false
         return wrapped
     }
 
@@ -386,3 +368,5 @@ function installHeapMeter(file, gcStress, censusFile) {
     setInterval(flush, WINDOW_MS).unref()
     process.on("exit", flush)
 }
+
+module.exports = { installHeapMeter }
