@@ -21,8 +21,9 @@ export const USAGE = `usage: smartbms-host [options]
   --bms-current A        virtual BMS: current, positive charges (default 0)
   --port-map P=Q[,..]    serve the dongle's port P on port Q of this computer (Q=0: any free port)
   --listen ADDRESS       address the dongle's servers bind (default 127.0.0.1; 0.0.0.0 for the LAN)
-  --chip-timing          the VM throttles the packets the firmware sends as on the chip (20 ms each
-                         after a burst of five; the host's default is 1 ms: docs/host-runtime.md)
+  --chip-timing          the VM keeps the chip's timing: the packets the firmware sends are throttled
+                         to 20 ms each after a burst of five, and the VM wakes every 10 ms (the host's
+                         defaults: 1 ms, and 50 ms when idle; docs/host-runtime.md)
   --help                 this text
 keys (in a terminal): r = reset button, b = BOOT button, s = BMS sleep/wake, p = crash the firmware
   as a chip panic would (it restarts by itself), q = quit

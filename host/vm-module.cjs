@@ -138,4 +138,22 @@ function setPacketCost(bytes, costMs) {
     return true
 }
 
-module.exports = { loadVm, setPacketCost, DEVICE_COST_MS }
+/**
+ * Sets the longest the VM sleeps between two turns when nothing asks for sooner (jacdac-c's
+ * jd_process_everything starts each turn with jd_max_sleep = 10000 us; a program timer, a service or
+ * a packet lowers it). Returns false, changing nothing, when the code is not the expected one.
+ */
+function setIdleSleep(bytes, us) {
+    const b = functionBodies(bytes).jd_process_everything
+    if (!b || !(us >= 1000 && us < 1 << 20)) return false
+    const code = Buffer.from(bytes.buffer, bytes.byteOffset + b.start, b.end - b.start)
+    const cap = Buffer.from([0x41, 0x90, 0xce, 0x00, 0x36]) // i32.const 10000 (3-byte LEB128), i32.store
+    const at = code.indexOf(cap)
+    if (at < 0 || code.indexOf(cap, at + 1) >= 0) return false
+    code[at + 1] = 0x80 | (us & 0x7f)
+    code[at + 2] = 0x80 | ((us >> 7) & 0x7f)
+    code[at + 3] = (us >> 14) & 0x3f // sign bit clear: positive
+    return true
+}
+
+module.exports = { setIdleSleep, loadVm, setPacketCost, DEVICE_COST_MS, functionBodies }

@@ -1,5 +1,5 @@
 // Resident memory and CPU time of a process tree, from /proc (Linux): the host runtime is one Node
-// process plus its DeviceScript VM process.
+// process (its DeviceScript VM runs inside it); any child it started would be counted too.
 import fs from "node:fs"
 
 const CLOCK_TICKS = 100 // USER_HZ: /proc/PID/stat counts CPU time in 1/100 s on Linux

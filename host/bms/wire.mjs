@@ -1,10 +1,14 @@
 // 9600-baud wire timing: bytes leave the BMS one every 1.04 ms. The UART driver of the dongle hands
-// them on in chunks (as an ESP32 UART does on its FIFO threshold or RX timeout).
+// them on in chunks, as the ESP32-C3's does: at its RX FIFO threshold (120 of the FIFO's 128 bytes)
+// or when the line goes quiet (RX timeout). A BMS reply is one burst, so it arrives whole (a 0xA5
+// cell-voltage reply of six frames is one chunk), and a longer one in 120-byte pieces. Each chunk is
+// one `received` report to the firmware: a chunk per 13-byte frame cost the host a third more frames
+// on the VM link while idle (docs/host-runtime.md, "Idle cost").
 import { EventEmitter } from "node:events"
 
 export const BAUD = 9600
 export const BYTE_MS = (10 * 1000) / BAUD // 8N1: 10 bits per byte
-const CHUNK_BYTES = 13 // one Daly frame, a natural RX-timeout chunk
+const CHUNK_BYTES = 120 // the RX FIFO threshold of ESP-IDF's UART driver
 
 export class Wire extends EventEmitter {
     constructor() {

@@ -94,8 +94,11 @@ export class BmsUart {
 
     async request(address: number, dataId: number, timeoutMs: number, accept: (frame: Buffer) => boolean, data?: Buffer) {
         this.modbusBytes = null
-        this.frames = []
+        // frames of the last reply not taken yet (the UART hands a burst on whole: a leftover and
+        // the real frame after it arrive together) are late frames of the previous request
         this.late = []
+        for (const f of this.frames) if (f[2] === this.currentId) this.late.push(f)
+        this.frames = []
         this.previousId = this.currentId
         this.currentId = dataId
         await this.serial.send(encodeRequest(address, dataId, data))

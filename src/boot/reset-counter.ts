@@ -34,7 +34,3 @@ export async function countBoot(press: boolean) {
     return n
 }
 
-/** The window closed: the counter clears. */
-export async function clearCounter() {
-    await writeSetting(COUNTER_KEY, 0)
-}

@@ -1,12 +1,13 @@
 // Boot: settings, banner and reset counter, the window with its LED, then the outcome of the count
 // and the network.
 import * as ds from "@devicescript/core"
+import { writeSetting } from "@devicescript/settings"
 import { printBanner } from "../console/banner"
 import { setLedInputs, startStatusLed } from "../led/status-led"
 import { forgetNetworks, startNetwork } from "../net/wifi"
 import { factoryReset, loadSettings } from "../settings/store"
 import { BootReason, readBootReason, REASON_NAMES, REASON_PANIC, REASON_POWER_ON, REASON_UNKNOWN, REASON_WATCHDOG } from "./reset-reason"
-import { clearCounter, countBoot, outcomeFor, OUTCOME_AP, OUTCOME_FACTORY, RESET_WINDOW_MS } from "./reset-counter"
+import { COUNTER_KEY, countBoot, outcomeFor, OUTCOME_AP, OUTCOME_FACTORY, RESET_WINDOW_MS } from "./reset-counter"
 
 /** Wipes every setting and the Wi-Fi networks. The caller brings up the access point. */
 export async function restoreFactoryDefaults() {
@@ -59,7 +60,7 @@ export async function beginBoot() {
 export async function finishBoot() {
     const left = windowEndsAt - ds.millis()
     if (left > 0) await ds.sleep(left)
-    await clearCounter()
+    await writeSetting(COUNTER_KEY, 0) // the window closed: the counter clears
     const outcome = outcomeFor(bootResetCounter)
     if (outcome === OUTCOME_FACTORY) {
         console.log(`Reset counter ${bootResetCounter}: restoring factory defaults, then access point mode`)
