@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench:heap`: the firmware's GC heap (64 KB on the ESP32-C3) on the host runtime with the
-// virtual BMS, measured by the VM's heap meter (host/vm-preload.cjs, SMARTBMS_HEAP_LOG; see
+// virtual BMS, measured by the VM's heap meter (host/heap-meter.cjs, SMARTBMS_HEAP_LOG; see
 // docs/host-runtime.md). Phases of BENCH_MS each (default 20 s):
 // - idle: defaults, nothing connected;
 // - all at once: six web connections (status, pages, API), four Modbus TCP clients, a PCMaster UDP
@@ -37,7 +37,7 @@ const sleep = ms => new Promise(r => setTimeout(r, ms))
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "smartbms-bench-heap-"))
 const heapLog = path.join(dir, "heap.jsonl")
-process.env.SMARTBMS_HEAP_LOG = heapLog // inherited by the VM process
+process.env.SMARTBMS_HEAP_LOG = heapLog // read by host/vm.mjs when the first VM starts
 
 // ---- the peers: an MQTT broker and an FTP server on loopback ----
 async function startBroker() {
