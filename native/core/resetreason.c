@@ -21,6 +21,7 @@ uint8_t rr_from_chip(rr_chip_t chip) {
     case RR_CHIP_EXT: // the EN pin (reset button): the ESP32-C3 reports it as power-on anyway
         return RR_POWER_ON;
     case RR_CHIP_SW:
+    case RR_CHIP_DEEPSLEEP: // the runtime's ds.reboot() (target_reset()) is a 20 ms deep sleep
         return RR_SOFTWARE;
     case RR_CHIP_PANIC:
     case RR_CHIP_CPU_LOCKUP:

@@ -28,7 +28,9 @@ static void chip_reasons_map_to_the_contract(void) {
     CHECK_EQ(rr_from_chip(RR_CHIP_WDT), RR_WATCHDOG);
     CHECK_EQ(rr_from_chip(RR_CHIP_BROWNOUT), RR_BROWNOUT);
     CHECK_EQ(rr_from_chip(RR_CHIP_PWR_GLITCH), RR_BROWNOUT);
-    CHECK_EQ(rr_from_chip(RR_CHIP_DEEPSLEEP), RR_UNKNOWN);
+    // the runtime's ds.reboot() (devicescript-esp32 target_reset()) is a 20 ms deep sleep: the chip
+    // wakes with ESP_RST_DEEPSLEEP, a reboot the firmware asked for, never a press of the button
+    CHECK_EQ(rr_from_chip(RR_CHIP_DEEPSLEEP), RR_SOFTWARE);
     CHECK_EQ(rr_from_chip(RR_CHIP_UNKNOWN), RR_UNKNOWN);
     CHECK(strcmp(rr_chip_name(RR_CHIP_INT_WDT), "ESP_RST_INT_WDT") == 0);
     CHECK(strcmp(rr_chip_name((rr_chip_t)99), "ESP_RST_UNKNOWN") == 0);
