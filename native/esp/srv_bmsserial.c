@@ -74,6 +74,10 @@ void native_bmsserial_init(void) {
     ESP_ERROR_CHECK(uart_param_config(NATIVE_BMS_UART, &cfg));
     ESP_ERROR_CHECK(uart_set_pin(NATIVE_BMS_UART, NATIVE_BMS_TX, NATIVE_BMS_RX, UART_PIN_NO_CHANGE,
                                  UART_PIN_NO_CHANGE));
+    // the driver moves received bytes on at its FIFO threshold (120) or after the line was quiet
+    // for rx_timeout symbols: ESP-IDF's default 10 (11.5 ms at 9600 baud) would add that to every
+    // reply of the poll (about 100 ms per 0xA5 cycle); 2 symbols still keep a reply burst whole
+    ESP_ERROR_CHECK(uart_set_rx_timeout(NATIVE_BMS_UART, 2));
     ser_init(&state->core, &uart_ops, state, NATIVE_BMS_BAUD, emit, state);
     state->core.log = native_log;
     DMESG("BMS UART%d: TX GPIO%d, RX GPIO%d, %d baud", NATIVE_BMS_UART, NATIVE_BMS_TX,
