@@ -1,6 +1,7 @@
 // GET /api/status (docs/api.md): the device and the battery, with the field names every uplink uses.
 // Measurements are null unless the snapshot is current; the last good one is given apart. Pure.
 import { BmsSnapshot } from "../bms/snapshot"
+import { BodyWriter } from "./http"
 
 export interface DeviceInfo {
     id: string
@@ -64,7 +65,7 @@ export function bmsJsonText(link: string, paused: boolean, s: BmsSnapshot, nowMs
  * `current` is the snapshot to present as current (null while the link is down or paused); `last`
  * the last good one, given apart with its age when it is not current.
  */
-/** The `bms` object of /api/status (the MQTT state message: bmsJsonText). */
+/** The `bms` object of /api/status and the MQTT state message as a map (/metrics). */
 export function bmsJson(link: string, paused: boolean, current: BmsSnapshot, nowMs: number) {
     const bms: Record<string, any> = measurements(current, nowMs)
     bms["link"] = link
@@ -72,8 +73,12 @@ export function bmsJson(link: string, paused: boolean, current: BmsSnapshot, now
     return bms
 }
 
+/** `bms` is written as text in pieces (bmsJsonText; writeJson calls a function value): as a map it needed a 660 B block. */
 export function statusJson(device: DeviceInfo, link: string, paused: boolean, current: BmsSnapshot, last: BmsSnapshot, nowMs: number) {
-    const r: Record<string, any> = { device, bms: bmsJson(link, paused, current, nowMs) }
+    const bms = async (w: BodyWriter) => {
+        for (const p of bmsJsonText(link, paused, current, nowMs)) await w.write(p)
+    }
+    const r: Record<string, any> = { device, bms }
     if (!current && last) r["last_good"] = measurements(last, nowMs)
     return r
 }
