@@ -15,7 +15,7 @@ import { sdStatus } from "../sdlog/logger"
 import { ftpStatus } from "../ftp/uploader"
 import { startTask } from "../platform/tasks"
 import { setting } from "../settings/store"
-import { bmsJson } from "../web/status"
+import { bmsJsonText } from "../web/status"
 import { defaultPrefix, discoveryEntities, discoveryMessage, parseCommand, valueMessages } from "./topics"
 
 export const FIRST_BACKOFF_MS = 2000
@@ -36,7 +36,7 @@ async function publishAll(client: MqttConnection, prefix: string) {
     // the state before the link: a subscriber woken by a link change finds the state that goes with it
     const link = bmsLink
     const s = currentSnapshot()
-    await client.publish(`${prefix}/state`, JSON.stringify(bmsJson(link, pollingPaused, s, ds.millis())), true)
+    await client.publish(`${prefix}/state`, bmsJsonText(link, pollingPaused, s, ds.millis()), true)
     await client.publish(`${prefix}/link`, pollingPaused ? "paused_for_pcmaster" : link, true)
     // the diagnostic entities of Home Assistant discovery, then the values of a current snapshot
     const m = [`uptime|${Math.floor(ds.millis() / 1000)}`, `sd|${sdStatus.state}`, `ftp_last_upload|${ftpStatus.lastSuccess || "never"}`]

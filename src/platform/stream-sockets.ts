@@ -155,8 +155,8 @@ function onReport(pkt: ds.Packet) {
             break
         }
         case REP_WRITTEN: {
-            const ep = endpoints[p[2]] as any
-            if (ep && ep.onWritten) ep.onWritten(p.getAt(0, "u16"), p[3])
+            const ep = endpoints[p[2]] as SocketBase // every endpoint is one
+            if (ep) ep.onWritten(p.getAt(0, "u16"), p[3])
             break
         }
         case REP_CLOSED: {
@@ -216,31 +216,37 @@ function queueClose(id: number) {
 }
 
 /**
- * What every socket shares: its number, whether it is open, closed or failed, a change signal, and
- * the numbered packets it sent that the server has not acknowledged yet (`written`; go-back-N).
- * One object a socket: a sender of its own cost another 134 B of heap for each connection.
+ * What every socket shares: its number, whether it is open, closed or failed, and the numbered
+ * packets it sent that the server has not acknowledged yet (`written`; go-back-N). It is its own
+ * change signal. One object a socket: a sender of its own cost another 134 B of heap for each
+ * connection, a Signal of its own 86 B.
  */
-class SocketBase {
-    protected opened = false
-    protected closed = false
-    protected failure: SocketFailure = null
-    protected readonly changed = new Signal()
+class SocketBase extends Signal {
+    // fields without a value are not set until they change (reading one gives undefined): each
+    // field costs 16 B of heap in every socket
+    protected opened: boolean
+    protected closed: boolean
+    protected failure: SocketFailure
     private seq = 0
     private credit = 4
-    private unacked: Buffer[] = []
-    private lastProgress = 0
-    /** the local port, once opened (UDP: the one the server chose for port 0) */
-    port = 0
+    protected unacked: Buffer[] = []
+    private lastProgress: number
+    /** once opened: the port (UDP: the local one, as the server chose it for port 0) and address of `opened` */
+    port: number
+    /** TCP: the peer's address */
+    remoteAddress: string
 
     /** `writeCode`: the command its packets go out with (write, send_to; none for a listener) */
     constructor(public readonly id: number, private readonly writeCode = 0) {
+        super()
         endpoints[id] = this
     }
 
     onOpened(address: string, port: number) {
         this.port = port
+        this.remoteAddress = address
         this.opened = true
-        this.changed.emit(1)
+        this.emit(1)
     }
 
     /** the server took every packet up to `seq`, and has room for `credit` more */
@@ -249,13 +255,13 @@ class SocketBase {
         this.unacked = this.unacked.filter(p => seqBefore(seq, p.getAt(at, "u16")))
         this.credit = credit
         this.lastProgress = ds.millis()
-        this.changed.emit(1)
+        this.emit(1)
     }
 
     onClosed(code: number, message: string) {
         this.closed = true
         if (code) this.failure = new SocketFailure(code, message)
-        this.changed.emit(1)
+        this.emit(1)
     }
 
     /**
@@ -269,7 +275,7 @@ class SocketBase {
             if (this.failure) throw this.failure
             if (this.closed) throw new SocketFailure(0, "connection closed")
             if (this.unacked.length < Math.max(1, Math.min(this.credit, MAX_IN_FLIGHT))) break
-            await this.changed.wait(RETRANSMIT_MS) // also woken by received data: time decides
+            await this.wait(RETRANSMIT_MS) // also woken by received data: time decides
             if (ds.millis() - this.lastProgress >= RETRANSMIT_MS) {
                 if (++retries > MAX_RETRANSMITS) throw new SocketFailure(ERROR_TIMEOUT, "writes not acknowledged")
                 for (const u of this.unacked) await send(this.writeCode, u)
@@ -282,28 +288,13 @@ class SocketBase {
         await send(this.writeCode, packet)
     }
 
-    /** Waits until every packet is acknowledged (or the socket failed or closed). */
-    protected async flush(timeoutMs: number) {
-        const deadline = ds.millis() + timeoutMs
-        while (this.unacked.length && !this.closed && ds.millis() < deadline) await this.changed.wait(100)
-    }
-
-    /** Closes without waiting for the server's answer (a listener, a UDP socket). */
-    async close() {
-        if (this.closed) return
-        this.closed = true
-        await send(CMD_CLOSE, Buffer.from([this.id]))
-        delete endpoints[this.id]
-        this.changed.emit(1)
-    }
-
     /** The next item of `queue`, `undefined` after `timeoutMs`; throws when the socket failed or closed. */
     protected async take(queue: any[], timeoutMs: number): Promise<any> {
         for (;;) {
             if (queue.length) return queue.shift()
             if (this.failure) throw this.failure
             if (this.closed) throw new SocketFailure(0, "closed")
-            if ((await this.changed.wait(timeoutMs)) === undefined && timeoutMs !== undefined) return undefined
+            if ((await this.wait(timeoutMs)) === undefined && timeoutMs !== undefined) return undefined
         }
     }
 
@@ -314,37 +305,29 @@ class SocketBase {
             if (this.failure) throw this.failure
             if (this.closed) throw new SocketFailure(0, "closed")
             if (ds.millis() > deadline) throw new SocketFailure(ERROR_TIMEOUT, "no answer from the socket service")
-            await this.changed.wait(500)
+            await this.wait(500)
         }
     }
 }
 
 /** A TCP connection (accepted by a listener, or made with `connect`). */
 export class TcpConnection extends SocketBase implements Endpoint {
-    private rx: { seq: number; data: Buffer }[] = []
-    private leftover: Buffer = null
+    /** received in order, not read yet; the last is number rxExpected - 1 (a pair {seq, data} per piece cost 86 B more) */
+    private rx: Buffer[] = []
+    private leftover: Buffer
     private rxExpected = 0
-    private closing = false
+    private closing: boolean
 
-    constructor(id: number, public remoteAddress: string) {
+    constructor(id: number, remoteAddress: string) {
         super(id, CMD_WRITE)
+        this.remoteAddress = remoteAddress
         this.opened = id >= 128
-    }
-
-    isOpen() {
-        return this.opened && !this.closed
-    }
-
-    override onOpened(address: string, port: number) {
-        this.remoteAddress = address
-        this.opened = true
-        this.changed.emit(1)
     }
 
     onData(seq: number, data: Buffer) {
         if (this.closing) return // nobody reads any more: nothing is kept (the server's window fills)
         if (seq === this.rxExpected) {
-            this.rx.push({ seq, data })
+            this.rx.push(data)
             this.rxExpected = (seq + 1) & 0xffff
         } else if (seqBefore(seq, this.rxExpected)) {
             // a retransmission of something we have: acknowledge what was consumed, drop it
@@ -354,7 +337,7 @@ export class TcpConnection extends SocketBase implements Endpoint {
             // ahead of a gap (a report was lost on the way): dropped; the server sends both again
             return
         }
-        this.changed.emit(1)
+        this.emit(1)
     }
 
     /**
@@ -369,13 +352,12 @@ export class TcpConnection extends SocketBase implements Endpoint {
                 return r
             }
             if (this.rx.length) {
-                const chunk = this.rx.shift()
-                queueAck(this.id, chunk.seq) // consumed: the server may send more (back-pressure)
-                return chunk.data
+                queueAck(this.id, (this.rxExpected - this.rx.length) & 0xffff) // consumed: the server may send more (back-pressure)
+                return this.rx.shift()
             }
             if (this.failure) throw this.failure
             if (this.closed) return null
-            const v = await this.changed.wait(timeoutMs)
+            const v = await this.wait(timeoutMs)
             if (v === undefined && timeoutMs !== undefined) return undefined
         }
     }
@@ -430,17 +412,22 @@ export class TcpConnection extends SocketBase implements Endpoint {
         queueClose(this.id)
     }
 
-    /** Flushes what was written, then closes; what arrives meanwhile is dropped, not kept. */
-    override async close() {
+    /**
+     * Flushes what was written, then closes; what arrives meanwhile is dropped, not kept. (Listeners
+     * and UDP sockets are never closed: they serve until the program ends.)
+     */
+    async close() {
         if (this.closed) return
         this.closing = true
         this.rx = []
         this.leftover = null
-        await this.flush(5000)
+        // every packet acknowledged first (or the connection failed or closed)
+        let deadline = ds.millis() + 5000
+        while (this.unacked.length && !this.closed && ds.millis() < deadline) await this.wait(100)
         if (this.closed) return
         await send(CMD_CLOSE, Buffer.from([this.id]))
-        const deadline = ds.millis() + 3000
-        while (!this.closed && ds.millis() < deadline) await this.changed.wait(200)
+        deadline = ds.millis() + 3000
+        while (!this.closed && ds.millis() < deadline) await this.wait(200)
         this.closed = true
         delete endpoints[this.id]
     }
@@ -451,6 +438,8 @@ export class TcpListener extends SocketBase implements Endpoint {
     private queue: TcpConnection[] = []
     /** ds.millis() when its server's accept loop last ran (see serveTcp) */
     aliveAt = ds.millis()
+    /** connections of its server open now (serveTcp) */
+    held = 0
 
     onAccepted(conn: TcpConnection) {
         if (this.queue.length >= MAX_ACCEPT_QUEUE) {
@@ -458,7 +447,7 @@ export class TcpListener extends SocketBase implements Endpoint {
             return
         }
         this.queue.push(conn)
-        this.changed.emit(1)
+        this.emit(1)
     }
 
     /** The next connection, `undefined` after `timeoutMs`; throws when the listener failed or was closed. */
@@ -476,9 +465,9 @@ export interface Datagram {
 /** A UDP socket. */
 export class UdpEndpoint extends SocketBase implements Endpoint {
     private queue: Datagram[] = []
-    private partial: Buffer = null
+    private partial: Buffer
     /** the rest of a datagram that was too large is being skipped */
-    private skipping = false
+    private skipping: boolean
     /** Datagrams dropped: larger than maxDatagram, or the program did not read them in time. */
     dropped = 0
 
@@ -499,7 +488,7 @@ export class UdpEndpoint extends SocketBase implements Endpoint {
         if (more) return
         this.queue.push({ address, port, data: this.partial })
         this.partial = null
-        this.changed.emit(1)
+        this.emit(1)
     }
 
     /** The next datagram; `undefined` on timeout; throws when the socket failed or closed. */
@@ -581,37 +570,31 @@ export async function bindUdp(port: number, maxDatagram: number) {
  */
 export async function serveTcp(name: string, port: number, backlog: number, serve: (conn: TcpConnection, held: number) => Promise<void>) {
     const listener = await listen(port, backlog)
-    let open = 0
     startTask(`${name} listener`, async () => {
         for (;;) {
             const conn = await listener.accept(ACCEPT_TICK_MS)
             listener.aliveAt = ds.millis()
             if (!conn) continue
-            if (open >= backlog) {
+            if (listener.held >= backlog) {
                 conn.abort()
                 continue
             }
-            open++
-            spawnConnection(name, conn, open, serve, () => open--)
+            // a fiber of its own with a single frame above `serve` (each frame stays on the heap for
+            // as long as the connection waits: a timer's closure and its creator's frame added up)
+            runConnection.start(name, conn, ++listener.held, serve, listener)
         }
     })
     return listener
 }
 
-/**
- * Serves one connection in a task of its own, with a single frame above `serve` (each frame stays on
- * the heap for as long as the connection waits: several per connection added up in a flood).
- * `held`: connections open with this one (a server may answer the one over its limit "busy").
- */
-function spawnConnection(name: string, conn: TcpConnection, held: number, serve: (conn: TcpConnection, held: number) => Promise<void>, closed: () => void) {
-    setTimeout(async () => {
-        try {
-            await serve(conn, held)
-            await conn.close()
-        } catch (e) {
-            console.warn(`${name} stopped: ${(e as Error).message}`)
-            conn.abort()
-        }
-        closed()
-    }, 0)
+/** The task of one connection. `held`: connections open with this one (a server may answer the one over its limit "busy"). */
+async function runConnection(name: string, conn: TcpConnection, held: number, serve: (conn: TcpConnection, held: number) => Promise<void>, listener: TcpListener) {
+    try {
+        await serve(conn, held)
+        await conn.close()
+    } catch (e) {
+        console.warn(`${name} stopped: ${(e as Error).message}`)
+        conn.abort()
+    }
+    listener.held--
 }

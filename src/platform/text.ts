@@ -13,3 +13,13 @@ export function splitText(s: string, separator: string): string[] {
     r.push(s.slice(from))
     return r
 }
+
+/**
+ * The UTF-8 size of `s`, measured in slices of 200 characters: a copy of a long string in one piece
+ * needs a block that a fragmented 64 KB heap may not have.
+ */
+export function utf8Length(s: string) {
+    let n = 0
+    for (let i = 0; i < s.length; i += 200) n += Buffer.from(s.slice(i, i + 200)).length
+    return n
+}

@@ -112,7 +112,7 @@ export function json(status: number, value: any): HttpResponse {
 
 /**
  * A JSON answer sent as it is written (chunked): objects down to `depth` levels key by key, their
- * other values whole. No answer in one string: the status (about 2 KB) needed a block that large of
+ * other values whole; a function value writes itself (its JSON text) to the writer. No answer in one string: the status (about 2 KB) needed a block that large of
  * a fragmented 64 KB heap.
  */
 export function jsonStream(status: number, value: any, depth: number): HttpResponse {
@@ -120,6 +120,7 @@ export function jsonStream(status: number, value: any, depth: number): HttpRespo
 }
 
 async function writeJson(w: BodyWriter, value: any, depth: number) {
+    if (typeof value === "function") return await value(w) // a value that writes itself
     if (depth <= 0 || typeof value !== "object" || !value) return await w.write(JSON.stringify(value))
     let sep = "{"
     for (const k of Object.keys(value)) {

@@ -12,6 +12,7 @@ import { sendStream } from "./stream"
 import { ASSETS } from "./assets.generated"
 import { HttpRequest, HttpResponse, MAX_BODY_BYTES, MAX_HEAD_BYTES, parseHead, problem, responseHead } from "./http"
 import { Signal } from "../platform/signal"
+import { utf8Length } from "../platform/text"
 
 /**
  * Connections served at once. Each costs about 2-4 KB of the 64 KB heap while it is open; with 6
@@ -111,8 +112,7 @@ const SLICE = 200
 async function send(conn: TcpConnection, res: HttpResponse, keepAlive: boolean, headOnly: boolean) {
     const b = res.body
     const text = typeof b === "string"
-    let length = text ? 0 : b.length
-    if (text) for (let i = 0; i < b.length; i += SLICE) length += Buffer.from(b.slice(i, i + SLICE)).length
+    const length = text ? utf8Length(b) : b.length
     await conn.write(responseHead(res, length, keepAlive))
     if (headOnly) return
     if (!text) await conn.write(b) // an asset: straight from flash
