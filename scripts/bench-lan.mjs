@@ -11,7 +11,7 @@
 // - FTP: the firmware uploads a day's log (FTP_KB, default 256 KB) to a local ftp-srv; the server
 //   times the transfer (from STOR to the file's last byte);
 // - MQTT: the firmware publishes its full state every second to a local aedes broker; the time of
-//   one full state (from its `link` topic to the last value) and its size.
+//   one full state (from its `state` topic to the last value) and its size.
 // BENCH_MS (default 10000) per measurement; IDLE_MS (default 30000) for the idle one.
 import fs from "node:fs"
 import os from "node:os"
@@ -200,8 +200,9 @@ async function mqttRun(d) {
         await sleep(BENCH_MS)
         const p = broker.publishes.slice(from)
         await resetWith(d, { mqtt: { on: false } })
-        // a full state starts with its `link` topic; the first and the last one may be cut
-        const starts = p.map((m, i) => (/\/link$/.test(m.topic) ? i : -1)).filter(i => i >= 0)
+        // a full state starts with its `state` topic (then `link`, src/mqtt/uplink.ts); the first
+        // and the last one may be cut
+        const starts = p.map((m, i) => (/\/state$/.test(m.topic) ? i : -1)).filter(i => i >= 0)
         const states = []
         for (let k = 0; k + 1 < starts.length; k++) {
             const burst = p.slice(starts[k], starts[k + 1])
