@@ -85,7 +85,7 @@ async function runAction(poller: BmsPoller, body: any): Promise<HttpResponse> {
     }
     if (action === "reboot") {
         console.log("Web: reboot requested")
-        setTimeout(() => ds.restart(), 300) // after the answer has gone out
+        setTimeout(() => ds.reboot(), 300) // a chip reset (software), after the answer has gone out
         return json(202, OK)
     }
     if (action === "factory_reset") {

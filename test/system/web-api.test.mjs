@@ -187,6 +187,23 @@ test("actions need a session and reach the BMS", async t => {
     assert.equal(s.data.bms.soc_pct, 12.5)
 })
 
+test("reboot from the web: the chip resets (a software reboot, not counted as a press), settings kept", async t => {
+    const { d, http } = await webDongle(t)
+    await d.waitForLine(/^Reset counter 1: normal start/, { timeoutMs: 20000 })
+    const setup = await http("/api/setup", { method: "POST", body: { password: "correct horse battery" } })
+    const cookie = setup.headers.get("set-cookie").split(";")[0]
+    await http("/api/settings", { method: "POST", cookie, body: { "user.serial": "PACK-7" } })
+    await d.settleFlash()
+    const since = d.mark()
+    const boots = d.boots
+    assert.equal((await http("/api/action", { method: "POST", cookie, body: { action: "reboot" } })).status, 202)
+    await d.waitForLine("Reset reason: software (ds.reboot())", { since, timeoutMs: 20000 })
+    assert.equal(d.boots, boots + 1, "a chip reset: the host started a new VM")
+    await d.waitForLine("Reset counter: 0", { since, timeoutMs: 20000 }) // not a press
+    await d.waitForLine(/^BMS link: ok/, { since, timeoutMs: 20000 })
+    assert.equal(JSON.parse((await d.readFirmwareSetting("user")).toString()).serial, "PACK-7")
+})
+
 test("factory reset from the web: everything wiped, restart into access point mode", async t => {
     const { d, http } = await webDongle(t)
     const setup = await http("/api/setup", { method: "POST", body: { password: "correct horse battery" } })
