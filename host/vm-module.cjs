@@ -22,7 +22,8 @@ const DEVICE_COST_MS = 20
  * The VM out of the cli bundle: its WebAssembly binary and `factory(console)`, which evaluates the VM
  * module anew with `console` as the console its code prints to (the VM prints some lines, a program
  * panic's "PANIC 60004" for one, straight to `console.log`: each VM's lines go to its own dongle).
- * Call the module it returns with the emscripten options to start one VM.
+ * Call the module it returns with the emscripten options to start one VM. `req` is the `require` the
+ * module gets (the VM opens its one TCP socket, the stock DeviceScript socket, with net or tls).
  */
 function loadVm() {
     // a Buffer, not a string: only the VM module is decoded, and the 28 MB file is freed at once
@@ -35,8 +36,8 @@ function loadVm() {
     // the binary is handed to the VM (its wasmBinary option): the module's copy as base64 is left out
     const code = body.slice(0, wasm.index) + 'wasmBinaryFile = "data:application/octet-stream;base64,"' + body.slice(wasm.index + wasm[0].length)
     const wrapper = vm.runInThisContext(`(function (require, __filename, __dirname, console) { return (${code}) })`, { filename: CLI })
-    const factory = console => {
-        const modules = wrapper(require, CLI, path.dirname(CLI), console)
+    const factory = (console, req = require) => {
+        const modules = wrapper(req, CLI, path.dirname(CLI), console)
         const mod = { exports: {} }
         modules[Object.keys(modules)[0]](mod.exports, mod)
         return mod.exports

@@ -120,6 +120,7 @@ class Vm {
     constructor(o) {
         this.o = o
         this.inst = null
+        this.sockets = new Set()
         this.ended = false // stopped, rebooted or crashed: it runs no more
         this.loading = this.load().catch(e => this.crashed(`the VM did not start: ${e.message}`))
     }
@@ -129,7 +130,15 @@ class Vm {
         const wasmBinary = vmBinary(packetCostMs ?? DEFAULT_PACKET_COST_MS)
         const print = (...args) => this.ended || onConsole(args.join(" "))
         const console = { log: print, info: print, warn: print, error: print, debug: print }
-        const inst = await loaded.factory(console)({
+        // the VM's stock TCP socket (MQTT) is a Node socket: kept here, so that a reset or a crash
+        // ends it as the chip's reset ends every connection
+        const track = sock => (this.sockets.add(sock), sock.once("close", () => this.sockets.delete(sock)), sock)
+        const req = name => {
+            if (name !== "net" && name !== "tls") return require(name)
+            const mod = require(name)
+            return { ...mod, createConnection: (...a) => track(mod.createConnection(...a)), connect: (...a) => track(mod.connect(...a)) }
+        }
+        const inst = await loaded.factory(console, req)({
             wasmBinary,
             print,
             printErr: line => this.ended || /^program exited \(with status/.test(line) || onConsole(line),
@@ -139,10 +148,24 @@ class Vm {
                 else this.crashed(`exit status ${status}`)
                 throw toThrow
             },
-            onAbort: what => this.crashed(String(what)),
+            onAbort: what => {
+                if (!this.ended) onConsole(`Aborted(${what})`)
+                this.crashed(String(what))
+            },
         })
         if (this.ended) return // stopped while it loaded
         this.inst = inst
+        // a socket event calls into the VM outside its turns: a fault there is a crash of the VM too
+        // (not an uncaught exception of the host), and a stopped VM hears nothing more
+        const onSocketEvent = inst._jd_em_tcpsock_on_event
+        inst._jd_em_tcpsock_on_event = (...args) => {
+            if (this.ended) return
+            try {
+                onSocketEvent(...args)
+            } catch (e) {
+                this.crashed(e?.message ?? String(e))
+            }
+        }
         inst.dmesg = line => {
             const text = dmesgText(line)
             if (text !== null) print(text)
@@ -167,7 +190,10 @@ class Vm {
         if (deviceId) inst.devsSetDeviceId(deviceId)
         inst.devsStart()
         const r = inst.devsDeploy(fs.readFileSync(image))
-        if (r) throw new Error(`deploy error ${r}`)
+        if (r) {
+            onConsole(`deploy error: ${r} (the image does not fit the flash, or is not a DeviceScript image)`)
+            throw new Error(`deploy error ${r}`)
+        }
     }
 
     /** A frame from the bus (the link calls it between turns). */
@@ -181,6 +207,8 @@ class Vm {
         try {
             this.inst?.devsStop()
         } catch {}
+        for (const sock of this.sockets) sock.destroy() // as a reset cuts them: no goodbye
+        this.sockets.clear()
     }
 
     rebooted() {
