@@ -323,7 +323,9 @@ function installHeapMeter(file, gcStress, censusFile) {
         if (win.n || win.bad) {
             const r = { t: Date.now(), pid: process.pid, ...win }
             for (const k of ["freeMin", "largestMin", "liveMin"]) if (r[k] === Infinity) r[k] = null
-            fs.appendFileSync(file, JSON.stringify(r) + "\n")
+            try {
+                fs.appendFileSync(file, JSON.stringify(r) + "\n")
+            } catch {} // the log's folder is gone (a bench cleaned up before the process exits)
         }
         win = newWindow()
     }
